@@ -1,0 +1,62 @@
+// Package memory provides in-process drivers that behave like the AWS
+// services they stand in for, so that a unit test on memory means the same
+// thing in production: a [Queue] with the semantics of Amazon SQS (standard
+// and FIFO).
+//
+// The memory drivers use only the standard library's time and channels and
+// start no goroutines of their own, so tests can run them inside a
+// testing/synctest bubble where a 12-hour visibility timeout passes in an
+// instant.
+//
+// # URLs
+//
+// The package registers the "mem" scheme with queue.Open:
+//
+//	mem://orders?visibility=45s&delay=5s
+//	mem://orders.fifo?content_based_deduplication=true
+//	mem://orders?dlq=orders-dlq&max_receive_count=3
+//
+// Every Open of a name in one process returns the same queue; see
+// openQueueURL's parameters in the source for the full list: visibility,
+// delay, retention, wait, max_message_size, fifo,
+// content_based_deduplication, deduplication_scope, dlq and
+// max_receive_count.
+//
+// # Message delivery semantics
+//
+// As on SQS: a received message stays invisible for the visibility timeout
+// (30 s by default, up to 12 hours counted from the receive); Ack deletes it;
+// Nack and Extend change its visibility timeout counted from the call; an
+// unacked message is delivered again with a higher receive count and a new
+// receipt. A queue with a redrive policy moves a message to its dead-letter
+// queue on the receive that would exceed MaxReceiveCount, keeping its id,
+// body, attributes, enqueue time and receive count.
+//
+// Standard queues deliver in send order (SQS only approximates it) and
+// exactly once per receive (SQS may rarely deliver twice); a receive returns
+// every visible message up to the maximum (an SQS short poll may return
+// fewer). FIFO queues keep SQS's rules exactly: strict order within a
+// message group, a group locked while one of its messages is in flight,
+// deduplication over 5 minutes that survives deletion, content-based
+// deduplication by SHA-256 of the body, deduplication scope queue or
+// message group.
+//
+// Stale receipts behave as on SQS: a standard queue deletes a message with
+// any receipt it issued for it, and ignores a visibility change through an
+// expired one; a FIFO queue refuses an expired receipt with an error
+// matching queue.ErrReceiptExpired.
+//
+// # Limits
+//
+// SQS's: 1 to 10 messages per call; 1 MiB per message and per batch
+// (configurable down to 1 KiB); at most 10 attributes, with SQS's name rules
+// and types String, Number and Binary; delays up to 15 minutes; long polls
+// up to 20 s; retention from 1 minute to 14 days (4 days by default).
+// Every violation returns a *queue.Error with SQS's error code and message,
+// matching a sentinel of package queue.
+//
+// # As
+//
+// Delivery.As accepts a **MessageInfo, which carries the dead-letter source
+// queue's ARN of a redriven message.
+package memory

@@ -1,0 +1,291 @@
+package memory
+
+import (
+	"container/heap"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/postroom/postroom/internal/validate"
+	"github.com/postroom/postroom/queue"
+)
+
+// Receive returns up to opts.MaxMessages (1 to 10) messages, waiting up to
+// opts.WaitTime (at most 20 s; zero uses the queue's ReceiveWaitTime) for
+// the first one. It returns as soon as a message is available. Each
+// returned delivery has a new receipt, and stays invisible to other
+// receives for the visibility timeout.
+//
+// A message received more times than its queue's redrive policy allows is
+// moved to the dead-letter queue instead of being returned.
+func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
+	max, wait, vt, err := q.receiveOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(wait)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+
+	q.mu.Lock()
+	for {
+		if q.closed {
+			q.mu.Unlock()
+			return nil, errClosed("receive")
+		}
+		now := time.Now()
+		q.advance(now)
+		taken, moved := q.take(now, max, vt)
+		if len(taken) > 0 || !now.Before(deadline) {
+			ds := q.deliveries(taken)
+			q.mu.Unlock()
+			q.deadLetter(moved)
+			return ds, nil
+		}
+		next := deadline
+		if len(q.pending) > 0 && q.pending[0].visibleAt.Before(next) {
+			next = q.pending[0].visibleAt
+		}
+		wake := q.wake
+		q.waiters++
+		q.mu.Unlock()
+		q.deadLetter(moved)
+
+		if timer == nil {
+			timer = time.NewTimer(next.Sub(now))
+		} else {
+			timer.Reset(next.Sub(now))
+		}
+		var ctxErr error
+		select {
+		case <-wake:
+		case <-timer.C:
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+		}
+		q.mu.Lock()
+		q.waiters--
+		if ctxErr != nil {
+			q.mu.Unlock()
+			return nil, ctxErr
+		}
+	}
+}
+
+func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.Duration, err error) {
+	max = o.MaxMessages
+	if max == 0 {
+		max = 1
+	}
+	if max < 1 || max > MaxBatch {
+		return 0, 0, 0, validate.Invalid("receive", "InvalidParameterValue",
+			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
+	}
+	switch {
+	case o.WaitTime == 0:
+		wait = q.opts.ReceiveWaitTime
+	case o.WaitTime < 0:
+		wait = 0
+	case o.WaitTime > MaxWaitTime:
+		return 0, 0, 0, validate.Invalid("receive", "InvalidParameterValue",
+			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(o.WaitTime/time.Second))
+	default:
+		wait = o.WaitTime
+	}
+	vt = o.VisibilityTimeout
+	if vt == 0 {
+		vt = q.opts.VisibilityTimeout
+	}
+	if vt < 0 || vt > MaxVisibilityTimeout {
+		return 0, 0, 0, validate.Invalid("receive", "InvalidParameterValue",
+			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(vt/time.Second))
+	}
+	return max, wait, vt, nil
+}
+
+// take receives up to max visible messages, and removes the ones the
+// redrive policy moves to the dead-letter queue. Callers hold q.mu.
+func (q *Queue) take(now time.Time, max int, vt time.Duration) (taken, moved []*message) {
+	rp := q.opts.RedrivePolicy
+	// admit reports whether m is to be delivered; otherwise it was
+	// dropped (expired) or moved to the dead-letter queue.
+	admit := func(m *message) bool {
+		switch {
+		case q.expired(m, now):
+			q.remove(m)
+			return false
+		case rp != nil && m.receiveCount >= rp.MaxReceiveCount:
+			q.remove(m)
+			moved = append(moved, m)
+			return false
+		}
+		return true
+	}
+	if !q.fifo {
+		for len(taken) < max {
+			m := q.ready.pop()
+			if m == nil {
+				break
+			}
+			if m.deleted || !admit(m) {
+				continue
+			}
+			q.deliver(m, now, vt)
+			taken = append(taken, m)
+		}
+		return taken, moved
+	}
+	for len(taken) < max && len(q.readyG) > 0 {
+		g := heap.Pop(&q.readyG).(*group)
+		for i := 0; i < len(g.msgs) && len(taken) < max; {
+			m := g.msgs[i]
+			if m.index >= 0 { // delayed or in flight: the rest of the group waits
+				break
+			}
+			if !admit(m) { // removed from g.msgs
+				continue
+			}
+			q.deliver(m, now, vt)
+			taken = append(taken, m)
+			i++
+		}
+		if _, live := q.groups[g.id]; live {
+			q.maybeReady(g)
+		}
+	}
+	return taken, moved
+}
+
+// deliver makes m in flight for vt with a new receipt. Callers hold q.mu.
+func (q *Queue) deliver(m *message, now time.Time, vt time.Duration) {
+	m.receiveCount++
+	m.gen++
+	if m.firstRecv.IsZero() {
+		m.firstRecv = now
+	}
+	m.receivedAt = now
+	m.inFlight = true
+	m.visibleAt = now.Add(vt)
+	heap.Push(&q.pending, m)
+	q.inFlight++
+	if m.group != nil {
+		m.group.inFlight++
+	}
+}
+
+// deliveries builds the deliveries of taken messages, with three
+// allocations whatever their number. Callers hold q.mu.
+func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
+	if len(taken) == 0 {
+		return nil
+	}
+	ds := make([]queue.Delivery, len(taken))
+	ptrs := make([]*queue.Delivery, len(taken))
+	buf := make([]byte, 0, len(taken)*(len(q.token)+20))
+	ends := make([]int, 0, MaxBatch)
+	for _, m := range taken {
+		buf = appendReceipt(buf, q.token, m.serial, m.gen)
+		ends = append(ends, len(buf))
+	}
+	receipts := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
+	start := 0
+	for i, m := range taken {
+		d := &ds[i]
+		d.ID = m.id
+		d.Body = m.body
+		d.Attributes = m.attrs
+		d.GroupID = m.groupID
+		if q.fifo {
+			d.DeduplicationID = m.dedupID
+		}
+		d.Receipt = receipts[start:ends[i]]
+		start = ends[i]
+		d.ReceiveCount = m.receiveCount
+		d.SentAt = m.sentAt
+		d.FirstReceivedAt = m.firstRecv
+		d.ReceivedAt = m.receivedAt
+		d.SequenceNumber = m.seq
+		d.Raw = &m.info
+		ptrs[i] = d
+	}
+	return ptrs
+}
+
+// A receipt is "<queue token>.<message serial>.<generation>", in hex.
+func appendReceipt(b []byte, token string, serial, gen uint64) []byte {
+	b = append(b, token...)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, serial, 16)
+	b = append(b, '.')
+	return strconv.AppendUint(b, gen, 16)
+}
+
+// parseReceipt returns the serial and generation of a receipt of q.
+func (q *Queue) parseReceipt(r string) (serial, gen uint64, ok bool) {
+	if len(r) <= len(q.token)+1 || r[:len(q.token)] != q.token || r[len(q.token)] != '.' {
+		return 0, 0, false
+	}
+	r = r[len(q.token)+1:]
+	for i := 0; i < len(r); i++ {
+		if r[i] == '.' {
+			s, err1 := strconv.ParseUint(r[:i], 16, 64)
+			g, err2 := strconv.ParseUint(r[i+1:], 16, 64)
+			return s, g, err1 == nil && err2 == nil
+		}
+	}
+	return 0, 0, false
+}
+
+func invalidReceipt(op, receipt string) error {
+	return &queue.Error{Op: op, Code: "ReceiptHandleIsInvalid",
+		Message: fmt.Sprintf("The input receipt handle %q is not a valid receipt handle.", receipt),
+		Err:     queue.ErrReceiptInvalid}
+}
+
+// deadLetter moves messages to the dead-letter queue, keeping their id,
+// body, attributes, enqueue time and receive count. Callers do not hold
+// q.mu: the dead-letter queue's lock is taken on its own.
+func (q *Queue) deadLetter(moved []*message) {
+	if len(moved) == 0 {
+		return
+	}
+	dlq := q.opts.RedrivePolicy.DeadLetterQueue
+	dlq.mu.Lock()
+	defer dlq.mu.Unlock()
+	if dlq.closed {
+		return
+	}
+	now := time.Now()
+	for _, m := range moved {
+		dlq.seq++
+		dm := &message{
+			serial:       dlq.seq,
+			id:           m.id,
+			body:         m.body,
+			attrs:        m.attrs,
+			groupID:      m.groupID,
+			dedupID:      m.dedupID,
+			sentAt:       m.sentAt,
+			firstRecv:    m.firstRecv,
+			receiveCount: m.receiveCount,
+			info:         MessageInfo{DeadLetterQueueSourceARN: q.ARN()},
+			visibleAt:    now,
+			index:        -1,
+		}
+		if dlq.fifo {
+			dm.seq = fmt.Sprintf("%020d", dlq.seq)
+			dm.dedupID = m.id // as SQS does for FIFO dead-letter moves
+		}
+		dlq.enqueue(dm, now)
+	}
+	dlq.broadcast()
+}

@@ -1,0 +1,296 @@
+package memory
+
+import (
+	"container/heap"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/postroom/postroom/internal/validate"
+	"github.com/postroom/postroom/queue"
+)
+
+var _ queue.Queue = (*Queue)(nil)
+
+// Send sends 1 to 10 messages (SendMessage and SendMessageBatch). Messages
+// that break a rule are reported in a *queue.BatchError by index while the
+// others are sent; a call with no messages or more than 10, or whose
+// messages add up to more than the batch size limit, sends nothing.
+func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := q.checkBatch("send", msgs); err != nil {
+		return err
+	}
+	var errs []error
+	fail := func(i int, err error) {
+		if errs == nil {
+			errs = make([]error, len(msgs))
+		}
+		errs[i] = err
+	}
+	for i, m := range msgs {
+		if err := q.checkMessage(m); err != nil {
+			fail(i, err)
+		}
+	}
+	ids := newIDs(len(msgs))
+	now := time.Now()
+
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return errClosed("send")
+	}
+	q.advance(now)
+	visible := false
+	for i, m := range msgs {
+		if errs != nil && errs[i] != nil {
+			continue
+		}
+		id := ids[i*idLen : (i+1)*idLen]
+		if q.fifo {
+			key := q.dedupKey(m)
+			if orig, dup := q.duplicate(key, now); dup {
+				m.ID = orig // accepted, not enqueued
+				continue
+			}
+			q.remember(key, id, now)
+		}
+		m.ID = id
+		if q.enqueue(q.store(m, id, now), now) {
+			visible = true
+		}
+	}
+	if visible {
+		q.broadcast()
+	}
+	return queue.NewBatchError(errs)
+}
+
+// checkBatch applies SQS's limits on a batch as a whole.
+func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
+	switch {
+	case len(msgs) == 0:
+		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
+			Message: "There should be at least one SendMessageBatchRequestEntry in the request.", Err: queue.ErrTooManyEntries}
+	case len(msgs) > MaxBatch:
+		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(msgs)),
+			Err:     queue.ErrTooManyEntries}
+	}
+	if len(msgs) == 1 {
+		return nil // SendMessage: the message's own limit applies
+	}
+	total := 0
+	for _, m := range msgs {
+		if m != nil {
+			total += messageSize(m)
+		}
+	}
+	if total > q.opts.MaxBatchSize {
+		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.BatchRequestTooLong",
+			Message: fmt.Sprintf("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", q.opts.MaxBatchSize, total),
+			Err:     queue.ErrTooLarge}
+	}
+	return nil
+}
+
+func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size() }
+
+// checkMessage applies SQS's rules to one message.
+func (q *Queue) checkMessage(m *queue.Message) error {
+	switch {
+	case m == nil:
+		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageBody.")
+	case len(m.Body) == 0:
+		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageBody.")
+	case messageSize(m) > q.opts.MaxMessageSize:
+		return &queue.Error{Op: "send", Code: "InvalidParameterValue",
+			Message: fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.opts.MaxMessageSize),
+			Err:     queue.ErrTooLarge}
+	case !validate.ValidBytes(m.Body):
+		return validate.Invalid("send", "InvalidMessageContents",
+			"Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
+	}
+	if len(m.Attributes) > 0 {
+		if err := validate.Attributes("send", m.Attributes, validate.SQS); err != nil {
+			return err
+		}
+	}
+	if m.Delay != 0 && m.Delay != queue.NoDelay {
+		if q.fifo {
+			return validate.Invalid("send", "InvalidParameterValue",
+				"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", int(m.Delay/time.Second))
+		}
+		if m.Delay < 0 || m.Delay > MaxDelay {
+			return validate.Invalid("send", "InvalidParameterValue",
+				"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", int(m.Delay/time.Second))
+		}
+	}
+	if m.GroupID != "" && !validate.ID(m.GroupID) {
+		return validate.Invalid("send", "InvalidParameterValue",
+			"Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.", m.GroupID)
+	}
+	if !q.fifo {
+		if m.DeduplicationID != "" {
+			return validate.Invalid("send", "InvalidParameterValue",
+				"Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.", m.DeduplicationID)
+		}
+		return nil
+	}
+	switch {
+	case m.GroupID == "":
+		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageGroupId.")
+	case m.DeduplicationID != "" && !validate.ID(m.DeduplicationID):
+		return validate.Invalid("send", "InvalidParameterValue",
+			"Value %s for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.", m.DeduplicationID)
+	case m.DeduplicationID == "" && !q.opts.ContentBasedDeduplication:
+		return validate.Invalid("send", "InvalidParameterValue",
+			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
+	}
+	return nil
+}
+
+// store makes the stored copy of m. Callers hold q.mu.
+func (q *Queue) store(m *queue.Message, id string, now time.Time) *message {
+	q.seq++
+	sm := &message{
+		serial:  q.seq,
+		id:      id,
+		body:    append([]byte(nil), m.Body...),
+		groupID: m.GroupID,
+		dedupID: m.DeduplicationID,
+		sentAt:  now,
+		index:   -1,
+	}
+	if len(m.Attributes) > 0 {
+		sm.attrs = m.Attributes.Clone()
+	}
+	delay := q.opts.Delay
+	if m.Delay > 0 {
+		delay = m.Delay
+	} else if m.Delay == queue.NoDelay && !q.fifo {
+		delay = 0
+	}
+	sm.visibleAt = now.Add(delay)
+	if q.fifo {
+		sm.seq = fmt.Sprintf("%020d", q.seq)
+		if sm.dedupID == "" {
+			sm.dedupID = contentID(sm.body)
+		}
+	}
+	return sm
+}
+
+// enqueue adds a stored message and reports whether it is visible at
+// once. Callers hold q.mu.
+func (q *Queue) enqueue(m *message, now time.Time) bool {
+	q.msgs[m.serial] = m
+	if q.fifo {
+		g := q.groups[m.groupID]
+		if g == nil {
+			g = &group{id: m.groupID, index: -1}
+			q.groups[m.groupID] = g
+		}
+		g.msgs = append(g.msgs, m)
+		m.group = g
+	}
+	if m.visibleAt.After(now) {
+		q.delayed++
+		heap.Push(&q.pending, m)
+		return false
+	}
+	if q.fifo {
+		q.maybeReady(m.group)
+	} else {
+		q.ready.push(m)
+	}
+	return true
+}
+
+// dedupKey is the deduplication key of a FIFO message.
+func (q *Queue) dedupKey(m *queue.Message) string {
+	id := m.DeduplicationID
+	if id == "" {
+		id = contentID(m.Body)
+	}
+	if q.opts.DeduplicationScope == ScopeMessageGroup {
+		return m.GroupID + "\x00" + id
+	}
+	return id
+}
+
+// duplicate reports whether key was seen within the deduplication window,
+// and the id of the message sent with it. Callers hold q.mu.
+func (q *Queue) duplicate(key string, now time.Time) (string, bool) {
+	exp, ok := q.dedup[key]
+	if !ok || !now.Before(exp) {
+		return "", false
+	}
+	return q.dedupIDs[key], true
+}
+
+// remember records key for the deduplication window, forgetting keys whose
+// window has passed. Callers hold q.mu.
+func (q *Queue) remember(key, id string, now time.Time) {
+	if len(q.dedup) > 1024 && len(q.dedup)%1024 == 0 {
+		for k, exp := range q.dedup {
+			if !now.Before(exp) {
+				delete(q.dedup, k)
+				delete(q.dedupIDs, k)
+			}
+		}
+	}
+	q.dedup[key] = now.Add(DeduplicationWindow)
+	q.dedupIDs[key] = id
+}
+
+// contentID is the content-based deduplication id: the SHA-256 of the body.
+func contentID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
+}
+
+// Message ids look like the UUIDs SQS uses: a random 64-bit prefix fixed per
+// process and a counter, so ids are unique without a system call each.
+const idLen = 36
+
+var (
+	idPrefix  [8]byte
+	idCounter atomic.Uint64
+)
+
+func init() { _, _ = rand.Read(idPrefix[:]) }
+
+// newIDs returns n message ids concatenated, idLen bytes each, in one
+// allocation.
+func newIDs(n int) string {
+	buf := make([]byte, n*idLen)
+	var raw [16]byte
+	copy(raw[:8], idPrefix[:])
+	for i := range n {
+		binary.BigEndian.PutUint64(raw[8:], idCounter.Add(1))
+		raw[6] = raw[6]&0x0f | 0x40 // version 4
+		raw[8] = raw[8]&0x3f | 0x80 // variant
+		b := buf[i*idLen:]
+		hex.Encode(b[0:8], raw[0:4])
+		b[8] = '-'
+		hex.Encode(b[9:13], raw[4:6])
+		b[13] = '-'
+		hex.Encode(b[14:18], raw[6:8])
+		b[18] = '-'
+		hex.Encode(b[19:23], raw[8:10])
+		b[23] = '-'
+		hex.Encode(b[24:36], raw[10:16])
+	}
+	return unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
+}
+
