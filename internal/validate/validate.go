@@ -145,17 +145,21 @@ func Number(s string) bool {
 	if !sawDigit {
 		return false
 	}
-	f, ok := new(big.Float).SetString(s)
+	f, ok := new(big.Float).SetPrec(512).SetString(s)
 	if !ok {
 		return false
 	}
 	if f.Sign() == 0 {
 		return true
 	}
-	exp := f.MantExp(nil) // |f| in [2^(exp-1), 2^exp)
-	// 10^126 ≈ 2^418.6, 10^-128 ≈ 2^-425.2
-	return exp <= 419 && exp >= -424 && significant(s) <= 38
+	f.Abs(f)
+	return f.Cmp(maxNumber) <= 0 && f.Cmp(minNumber) >= 0 && significant(s) <= 38
 }
+
+var (
+	maxNumber, _, _ = big.ParseFloat("1e126", 10, 512, big.ToNearestEven)
+	minNumber, _, _ = big.ParseFloat("1e-128", 10, 512, big.ToNearestEven)
+)
 
 // significant counts the significant digits of a decimal number.
 func significant(s string) int {
