@@ -55,17 +55,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		if errs != nil && errs[i] != nil {
 			continue
 		}
-		id := ids[i*idLen : (i+1)*idLen]
-		if q.fifo {
-			key := q.dedupKey(m)
-			if orig, dup := q.duplicate(key, now); dup {
-				m.ID = orig // accepted, not enqueued
-				continue
-			}
-			q.remember(key, id, now)
-		}
-		m.ID = id
-		if q.enqueue(q.store(m, id, now), now) {
+		if q.put(m, ids[i*idLen:(i+1)*idLen], now) {
 			visible = true
 		}
 	}
@@ -73,6 +63,40 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		q.broadcast()
 	}
 	return queue.NewBatchError(errs)
+}
+
+// put enqueues a valid message under id, or drops it as a duplicate of a
+// FIFO message sent within the deduplication window, setting m.ID either
+// way. It reports whether the message is visible at once. Callers hold
+// q.mu.
+func (q *Queue) put(m *queue.Message, id string, now time.Time) bool {
+	if q.fifo {
+		key := q.dedupKey(m)
+		if orig, dup := q.duplicate(key, now); dup {
+			m.ID = orig // accepted, not enqueued
+			return false
+		}
+		q.remember(key, id, now)
+	}
+	m.ID = id
+	return q.enqueue(q.store(m, id, now), now)
+}
+
+// deliverFromTopic enqueues a message a topic delivers: the queue's size
+// limit does not apply (as with SNS deliveries to SQS), FIFO deduplication
+// does.
+func (q *Queue) deliverFromTopic(m *queue.Message) error {
+	now := time.Now()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return errClosed("send")
+	}
+	q.advance(now)
+	if q.put(m, newIDs(1), now) {
+		q.broadcast()
+	}
+	return nil
 }
 
 // checkBatch applies SQS's limits on a batch as a whole.

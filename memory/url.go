@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -16,14 +17,63 @@ const Scheme = "mem"
 
 func init() {
 	queue.Register(Scheme, queue.OpenerFunc(openQueueURL))
+	pubsub.Register(Scheme, topicOpener{})
 }
 
 // urlQueues are the queues opened by URL, by name, so that every Open of
 // "mem://orders" in a process reaches the same queue.
 var (
-	urlMu     sync.Mutex
+	urlMu     sync.Mutex // guards urlQueues and urlTopics
 	urlQueues = map[string]*Queue{}
+	urlTopics = map[string]*Topic{}
 )
+
+type topicOpener struct{}
+
+// OpenTopic opens "mem://<name>?<options>" with the query parameters fifo,
+// content_based_deduplication, deduplication_scope ("Topic" or
+// "MessageGroup") and max_message_size. Every Open of a name in a process
+// returns the same topic while it is open.
+func (topicOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+	name := u.Host + u.Path
+	var o TopicOptions
+	for key, vals := range u.Query() {
+		val := vals[len(vals)-1]
+		var err error
+		switch key {
+		case "fifo":
+			o.FIFO, err = strconv.ParseBool(val)
+		case "content_based_deduplication":
+			o.ContentBasedDeduplication, err = strconv.ParseBool(val)
+		case "deduplication_scope":
+			o.DeduplicationScope = val
+		case "max_message_size":
+			o.MaxMessageSize, err = strconv.Atoi(val)
+		default:
+			err = fmt.Errorf("unknown query parameter")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), queue.ErrInvalid, key, val, err)
+		}
+	}
+	urlMu.Lock()
+	defer urlMu.Unlock()
+	if t, ok := urlTopics[name]; ok && !t.isClosed() {
+		return t, nil
+	}
+	t, err := NewTopic(name, o)
+	if err != nil {
+		return nil, err
+	}
+	urlTopics[name] = t
+	return t, nil
+}
+
+func (t *Topic) isClosed() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.closed
+}
 
 // openQueueURL opens "mem://<name>?<options>". The first Open of a name
 // creates the queue with the options; later ones return the same queue and

@@ -22,7 +22,7 @@ type Rules struct {
 // SQS and SNS are the attribute rules of the two services.
 var (
 	SQS = Rules{MaxAttributes: 10}
-	SNS = Rules{MaxAttributes: 10, StringArray: true}
+	SNS = Rules{StringArray: true}
 )
 
 // Invalid returns a *queue.Error for an invalid parameter value.

@@ -1,0 +1,112 @@
+package memory
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/postroom/postroom/queue"
+)
+
+// Notification is the JSON document SNS delivers: the body of an SQS
+// message when raw delivery is off, and what a subscribed function gets.
+// Its fields marshal in SNS's order. A FIFO topic's notification has a
+// SequenceNumber and no signature fields.
+type Notification struct {
+	Type              string                           `json:"Type"`
+	MessageID         string                           `json:"MessageId"`
+	SequenceNumber    string                           `json:"SequenceNumber,omitempty"`
+	TopicARN          string                           `json:"TopicArn"`
+	Subject           string                           `json:"Subject,omitempty"`
+	Message           string                           `json:"Message"`
+	Timestamp         string                           `json:"Timestamp"`
+	SignatureVersion  string                           `json:"SignatureVersion,omitempty"`
+	Signature         string                           `json:"Signature,omitempty"`
+	SigningCertURL    string                           `json:"SigningCertURL,omitempty"`
+	UnsubscribeURL    string                           `json:"UnsubscribeURL"`
+	MessageAttributes map[string]NotificationAttribute `json:"MessageAttributes,omitempty"`
+}
+
+// NotificationAttribute is a message attribute in a Notification: the
+// value as a string, base64 for Binary.
+type NotificationAttribute struct {
+	Type  string `json:"Type"`
+	Value string `json:"Value"`
+}
+
+const (
+	region         = "us-east-1"
+	signingCertURL = "https://sns." + region + ".amazonaws.com/SimpleNotificationService-00000000000000000000000000000000.pem"
+)
+
+// signingKey signs notifications. The signature has SNS's form but is not
+// verifiable with AWS's certificates: a test can check that it is there
+// and stable, not that AWS made it.
+var signingKey = []byte("postroom memory topic")
+
+// public builds the Notification of n for the subscription subARN.
+func (n *notification) public(subARN string) *Notification {
+	m := n.msg
+	doc := &Notification{
+		Type:           "Notification",
+		MessageID:      n.id,
+		SequenceNumber: n.seq,
+		TopicARN:       n.topic.ARN(),
+		Subject:        m.Subject,
+		Message:        string(m.Body),
+		Timestamp:      n.time.UTC().Format("2006-01-02T15:04:05.000Z"),
+		UnsubscribeURL: "https://sns." + region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + subARN,
+	}
+	if len(m.Attributes) > 0 {
+		doc.MessageAttributes = make(map[string]NotificationAttribute, len(m.Attributes))
+		for k, a := range m.Attributes {
+			v := a.Value
+			if a.BaseType() == queue.TypeBinary {
+				v = base64.StdEncoding.EncodeToString(a.Binary)
+			}
+			doc.MessageAttributes[k] = NotificationAttribute{Type: a.Type, Value: v}
+		}
+	}
+	if !n.topic.fifo {
+		doc.SignatureVersion = "1"
+		doc.Signature = sign(doc)
+		doc.SigningCertURL = signingCertURL
+	}
+	return doc
+}
+
+// sign computes a signature over the fields SNS signs, in SNS's
+// string-to-sign layout.
+func sign(d *Notification) string {
+	var b bytes.Buffer
+	field := func(k, v string) { b.WriteString(k + "\n" + v + "\n") }
+	field("Message", d.Message)
+	field("MessageId", d.MessageID)
+	if d.Subject != "" {
+		field("Subject", d.Subject)
+	}
+	field("Timestamp", d.Timestamp)
+	field("TopicArn", d.TopicARN)
+	field("Type", d.Type)
+	mac := hmac.New(sha256.New, signingKey)
+	mac.Write(b.Bytes())
+	sum := mac.Sum(nil)
+	// RSA-2048 signatures are 256 bytes: stretch the MAC to that size.
+	sig := make([]byte, 0, 256)
+	for len(sig) < 256 {
+		sig = append(sig, sum...)
+		sum = sha256.New().Sum(sum)[:32]
+	}
+	return base64.StdEncoding.EncodeToString(sig[:256])
+}
+
+// envelope is the JSON body delivered to a queue subscription.
+func (n *notification) envelope(subARN string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(n.public(subARN)) // a Notification always encodes
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}

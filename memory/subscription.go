@@ -1,0 +1,407 @@
+package memory
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/postroom/postroom/eventbus/pattern"
+	"github.com/postroom/postroom/pubsub"
+	"github.com/postroom/postroom/queue"
+)
+
+// SubscriptionOptions configure a subscription of a memory topic.
+type SubscriptionOptions struct {
+	// FilterPolicy is an SNS filter policy (JSON); empty admits every
+	// message.
+	FilterPolicy string
+	// FilterPolicyScope is what the policy applies to.
+	FilterPolicyScope pubsub.Scope
+	// RawDelivery delivers the published body with the message attributes
+	// as queue attributes (at most 10), instead of the SNS JSON envelope.
+	RawDelivery bool
+	// DeadLetter receives messages that could not be delivered (SNS's
+	// subscription redrive policy): a function that kept failing, a raw
+	// delivery with more than 10 attributes, a closed queue. Nil drops
+	// them.
+	DeadLetter queue.Sender
+	// Retry is how a function subscription retries a failed invocation.
+	// The zero value retries twice, after 1 and 2 minutes, like an
+	// asynchronous Lambda invocation.
+	Retry FuncRetry
+}
+
+// FuncRetry configures the retries of a function subscription.
+type FuncRetry struct {
+	// Attempts is how many times the function is called at most; 0 means
+	// 3 (two retries).
+	Attempts int
+	// Backoff gives the wait before each retry; nil means 1 minute, then
+	// 2 minutes, then 4, without jitter.
+	Backoff queue.BackoffPolicy
+}
+
+// A Func is a function subscribed to a topic, called with each message as
+// SNS calls a Lambda function. An error makes the topic retry it.
+type Func func(ctx context.Context, n *Notification) error
+
+// Subscription is a subscription of a memory topic: a memory queue the
+// topic delivers into (received from through the queue.Receiver methods)
+// or a function it calls.
+type Subscription struct {
+	topic  *Topic
+	arn    string
+	queue  *Queue // or nil
+	fn     Func   // or nil
+	opts   SubscriptionOptions
+	owned  bool   // the queue was made by Subscribe and goes with it
+	name   string // of a durable subscription made by Subscribe
+	filter atomic.Pointer[pattern.Pattern]
+	active atomic.Bool
+}
+
+var (
+	_ pubsub.Subscription = (*Subscription)(nil)
+	_ pubsub.Unsubscriber = (*Subscription)(nil)
+	_ pubsub.FilterSetter = (*Subscription)(nil)
+)
+
+// SubscribeQueue subscribes q to the topic: the SNS → SQS fan-out. A
+// standard topic cannot deliver to a FIFO queue; a FIFO topic delivers to
+// FIFO queues in group order and to standard queues too (without the group
+// id), as SNS does.
+func (t *Topic) SubscribeQueue(q *Queue, opts SubscriptionOptions) (*Subscription, error) {
+	if q == nil {
+		return nil, snsInvalid("subscribe", "Invalid parameter: Endpoint")
+	}
+	if q.fifo && !t.fifo {
+		return nil, snsInvalid("subscribe", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+	}
+	return t.subscribe(&Subscription{queue: q, opts: opts})
+}
+
+// SubscribeFunc subscribes a function, called for every admitted message in
+// a goroutine of the topic's, and retried as opts.Retry says. FIFO topics
+// deliver only to queues, as on SNS.
+func (t *Topic) SubscribeFunc(f Func, opts SubscriptionOptions) (*Subscription, error) {
+	if f == nil {
+		return nil, snsInvalid("subscribe", "Invalid parameter: Endpoint")
+	}
+	if t.fifo {
+		return nil, snsInvalid("subscribe", "Invalid parameter: Invalid protocol type: lambda. FIFO topics only support SQS subscriptions")
+	}
+	if opts.Retry.Attempts < 0 {
+		return nil, snsInvalid("subscribe", "Invalid parameter: Retry attempts must not be negative")
+	}
+	return t.subscribe(&Subscription{fn: f, opts: opts})
+}
+
+// Subscribe makes a subscription into a new memory queue and returns it,
+// ready to receive from. With a Name, the subscription is durable: a later
+// Subscribe with that name returns it again, with the messages it kept.
+func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsub.Subscription, error) {
+	t.mu.Lock()
+	if s, ok := t.named[o.Name]; ok && o.Name != "" {
+		t.mu.Unlock()
+		if err := s.SetFilterPolicy(ctx, o.FilterPolicy, o.FilterPolicyScope); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	t.nsubs++
+	n := t.nsubs
+	t.mu.Unlock()
+	name := o.Name
+	if name == "" {
+		name = fmt.Sprintf("%s-sub-%d", trimFIFO(t.name), n)
+	}
+	if t.fifo {
+		name = trimFIFO(name) + ".fifo"
+	}
+	q, err := NewQueue(name, QueueOptions{})
+	if err != nil {
+		return nil, err
+	}
+	s, err := t.subscribe(&Subscription{queue: q, owned: true, name: o.Name, opts: SubscriptionOptions{
+		FilterPolicy: o.FilterPolicy, FilterPolicyScope: o.FilterPolicyScope, RawDelivery: o.RawDelivery,
+	}})
+	if err != nil {
+		return nil, err
+	}
+	if o.Name != "" {
+		t.mu.Lock()
+		t.named[o.Name] = s
+		t.mu.Unlock()
+	}
+	return s, nil
+}
+
+func trimFIFO(name string) string {
+	if len(name) > 5 && name[len(name)-5:] == ".fifo" {
+		return name[:len(name)-5]
+	}
+	return name
+}
+
+func (t *Topic) subscribe(s *Subscription) (*Subscription, error) {
+	s.topic = t
+	if err := s.setFilter(s.opts.FilterPolicy, s.opts.FilterPolicyScope); err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return nil, &queue.Error{Op: "subscribe", Err: queue.ErrClosed}
+	}
+	t.nsubs++
+	s.arn = fmt.Sprintf("%s:%08x-0000-4000-8000-%012x", t.ARN(), t.nsubs, t.nsubs)
+	s.active.Store(true)
+	t.subs = append(t.subs[:len(t.subs):len(t.subs)], s) // copy on write
+	return s, nil
+}
+
+// ARN returns the subscription's ARN.
+func (s *Subscription) ARN() string { return s.arn }
+
+// Queue returns the queue the subscription delivers into, or nil for a
+// function subscription.
+func (s *Subscription) Queue() *Queue { return s.queue }
+
+// SetFilterPolicy replaces the subscription's filter policy; an empty
+// policy admits every message. The change applies to the next publish (SNS
+// takes up to 15 minutes).
+func (s *Subscription) SetFilterPolicy(ctx context.Context, policy string, scope pubsub.Scope) error {
+	return s.setFilter(policy, scope)
+}
+
+func (s *Subscription) setFilter(policy string, scope pubsub.Scope) error {
+	if policy == "" {
+		s.filter.Store(nil)
+		return nil
+	}
+	var ps pattern.Scope
+	switch scope {
+	case pubsub.ScopeMessageAttributes:
+		ps = pattern.ScopeMessageAttributes
+	case pubsub.ScopeMessageBody:
+		ps = pattern.ScopeMessageBody
+	default:
+		return snsInvalid("subscribe", fmt.Sprintf("Invalid parameter: FilterPolicyScope: Invalid value [%d]. Please use either MessageBody or MessageAttributes", int(scope)))
+	}
+	p, err := pattern.CompileFilterPolicy([]byte(policy), ps)
+	if err != nil {
+		return &queue.Error{Op: "subscribe", Code: "InvalidParameter", Message: err.Error(), Err: queue.ErrInvalid, Cause: err}
+	}
+	s.filter.Store(p)
+	return nil
+}
+
+// Unsubscribe removes the subscription from its topic. A queue made by
+// Subscribe is closed with it.
+func (s *Subscription) Unsubscribe(ctx context.Context) error {
+	t := s.topic
+	t.mu.Lock()
+	s.active.Store(false)
+	subs := make([]*Subscription, 0, len(t.subs))
+	for _, o := range t.subs {
+		if o != s {
+			subs = append(subs, o)
+		}
+	}
+	t.subs = subs
+	if s.name != "" && t.named[s.name] == s {
+		delete(t.named, s.name)
+	}
+	t.mu.Unlock()
+	if s.owned {
+		return s.queue.Close()
+	}
+	return nil
+}
+
+// Close ends a subscription made by Subscribe without a name. A durable
+// (named) one keeps collecting messages: Subscribe with its name attaches
+// to it again, and Unsubscribe removes it. For subscriptions made by
+// SubscribeQueue or SubscribeFunc, Close is Unsubscribe.
+func (s *Subscription) Close() error {
+	if s.name != "" {
+		return nil
+	}
+	return s.Unsubscribe(context.Background())
+}
+
+// Receive receives from the subscription's queue.
+func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
+	if s.queue == nil {
+		return nil, errFuncSubscription("receive")
+	}
+	return s.queue.Receive(ctx, opts)
+}
+
+// Ack deletes deliveries from the subscription's queue.
+func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
+	if s.queue == nil {
+		return errFuncSubscription("ack")
+	}
+	return s.queue.Ack(ctx, ds...)
+}
+
+// Nack makes deliveries visible again in the subscription's queue after
+// delay.
+func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
+	if s.queue == nil {
+		return errFuncSubscription("nack")
+	}
+	return s.queue.Nack(ctx, delay, ds...)
+}
+
+// Extend extends the visibility of deliveries of the subscription's queue.
+func (s *Subscription) Extend(ctx context.Context, timeout time.Duration, ds ...*queue.Delivery) error {
+	if s.queue == nil {
+		return errFuncSubscription("extend")
+	}
+	return s.queue.Extend(ctx, timeout, ds...)
+}
+
+// Describe describes the subscription's queue.
+func (s *Subscription) Describe() queue.Info {
+	if s.queue == nil {
+		return queue.Info{}
+	}
+	return s.queue.Describe()
+}
+
+func errFuncSubscription(op string) error {
+	return &queue.Error{Op: op, Message: "a function subscription has no queue to receive from", Err: queue.ErrUnsupported}
+}
+
+// admits reports whether the filter policy admits n.
+func (s *Subscription) admits(n *notification) bool {
+	p := s.filter.Load()
+	if p == nil {
+		return true
+	}
+	if s.opts.FilterPolicyScope == pubsub.ScopeMessageBody {
+		ok, err := p.Match(n.msg.Body)
+		return err == nil && ok
+	}
+	return p.MatchAttributes(n.patternAttributes())
+}
+
+// deliver hands n to the subscription if its filter admits it.
+func (s *Subscription) deliver(n *notification) {
+	if !s.active.Load() || !s.admits(n) {
+		return
+	}
+	if s.fn != nil {
+		s.invoke(n)
+		return
+	}
+	m := &queue.Message{}
+	if s.opts.RawDelivery {
+		if len(n.msg.Attributes) > 10 {
+			s.deadLetter(n, "raw delivery of more than 10 message attributes to SQS")
+			return
+		}
+		m.Body = n.msg.Body
+		m.Attributes = n.msg.Attributes
+	} else {
+		m.Body = n.envelope(s.arn)
+	}
+	if s.queue.fifo {
+		m.GroupID = n.msg.GroupID
+		m.DeduplicationID = n.dedupID
+	}
+	if err := s.queue.deliverFromTopic(m); err != nil {
+		s.deadLetter(n, err.Error())
+	}
+}
+
+// invoke calls a function subscription in a goroutine, retrying failures.
+func (s *Subscription) invoke(n *notification) {
+	t := s.topic
+	attempts := s.opts.Retry.Attempts
+	if attempts == 0 {
+		attempts = 3
+	}
+	backoff := s.opts.Retry.Backoff
+	if backoff == nil {
+		backoff = queue.Backoff{Initial: time.Minute, Max: 15 * time.Minute, Jitter: queue.NoJitter}
+	}
+	t.funcs.Add(1)
+	go func() {
+		defer t.funcs.Done()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var err error
+		for attempt := 1; attempt <= attempts; attempt++ {
+			if attempt > 1 {
+				timer := time.NewTimer(backoff.Delay(attempt - 1))
+				select {
+				case <-timer.C:
+				case <-t.stop:
+					timer.Stop()
+					s.deadLetter(n, "topic closed before a retry: "+err.Error())
+					return
+				}
+			}
+			if err = s.call(ctx, n); err == nil {
+				return
+			}
+		}
+		s.deadLetter(n, fmt.Sprintf("function failed %d times: %v", attempts, err))
+	}()
+}
+
+// call runs the function once, turning a panic into an error.
+func (s *Subscription) call(ctx context.Context, n *notification) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("memory: subscribed function panicked: %v", r)
+		}
+	}()
+	return s.fn(ctx, n.public(s.arn))
+}
+
+// deadLetter sends an undeliverable message to the subscription's
+// dead-letter queue, as SNS does: the body as published, with the message
+// attributes, plus why in the attribute "ErrorMessage" when there is room.
+func (s *Subscription) deadLetter(n *notification, why string) {
+	if s.opts.DeadLetter == nil {
+		return
+	}
+	attrs := n.msg.Attributes.Clone()
+	if attrs == nil {
+		attrs = queue.Attributes{}
+	}
+	if len(attrs) < 10 {
+		attrs["ErrorMessage"] = queue.String(why)
+	}
+	m := &queue.Message{Body: n.envelope(s.arn), Attributes: attrs}
+	if len(attrs) > 10 {
+		m.Attributes = nil
+	}
+	if s.queue != nil && s.queue.fifo {
+		m.GroupID, m.DeduplicationID = n.msg.GroupID, n.dedupID
+	}
+	_ = s.opts.DeadLetter.Send(context.Background(), m) // nowhere left to report to
+}
+
+// stringArray reports whether v is a JSON array of strings, numbers,
+// booleans or nulls, what SNS takes as a String.Array value.
+func stringArray(v string) bool {
+	var elems []any
+	if err := json.Unmarshal([]byte(v), &elems); err != nil {
+		return false
+	}
+	for _, e := range elems {
+		switch e.(type) {
+		case string, float64, bool, nil:
+		default:
+			return false
+		}
+	}
+	return true
+}
