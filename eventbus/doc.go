@@ -11,8 +11,8 @@
 //
 // A target receives the event as EventBridge writes it, with its fields in
 // this order: version, id, detail-type, source, account, time, region,
-// resources, detail (and replay-name for replayed events), unless the target
-// has an Input, an InputPath or an InputTransformer.
+// resources, detail, unless the target has an Input, an InputPath or an
+// InputTransformer. A replayed event also has a replay-name, after region.
 //
 // # Errors
 //
@@ -20,5 +20,11 @@
 // a detail that is not a JSON object; an oversize entry) in a
 // *queue.BatchError index-aligned with its input, while the valid entries go
 // through. The sentinels of package queue apply; [ErrInvalidPattern] is
-// returned for an invalid event pattern.
+// returned for an invalid event pattern and [ErrLimitExceeded] for a rule
+// with too many targets.
+//
+// # Archives and replay
+//
+// A bus that can archive and replay events implements [Archiver] and
+// [Replayer], found with a type assertion.
 package eventbus

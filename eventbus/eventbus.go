@@ -69,7 +69,9 @@ const (
 // A Rule routes the events its pattern matches to its targets.
 type Rule struct {
 	// Name is 1–64 characters from [.\-_A-Za-z0-9].
-	Name        string
+	Name string
+	// ARN is set by DescribeRule and ListRules; PutRule ignores it.
+	ARN         string
 	Description string
 	// EventPattern is an EventBridge event pattern (JSON).
 	EventPattern string
@@ -127,6 +129,101 @@ type RetryPolicy struct {
 	MaximumRetryAttempts *int
 	// MaximumEventAge is 60 s to 24 h; zero means 24 h.
 	MaximumEventAge time.Duration
+}
+
+// An Archiver records the events a bus puts, for replay. Drivers of buses
+// that can archive implement it; find it with a type assertion.
+type Archiver interface {
+	// CreateArchive starts archiving the events the bus puts from now on
+	// that match opts.EventPattern (all of them when it is empty).
+	// Replayed events are never archived. An existing name returns an
+	// error matching queue.ErrExists; an invalid pattern one matching
+	// ErrInvalidPattern.
+	CreateArchive(ctx context.Context, name string, opts ArchiveOptions) error
+	// DescribeArchive reports an archive; an unknown name returns an error
+	// matching queue.ErrNotFound.
+	DescribeArchive(ctx context.Context, name string) (Archive, error)
+	// DeleteArchive deletes an archive and the events it holds.
+	DeleteArchive(ctx context.Context, name string) error
+}
+
+// ArchiveOptions configure an archive.
+type ArchiveOptions struct {
+	Description string
+	// EventPattern filters the events archived; empty archives every
+	// event.
+	EventPattern string
+	// Retention is how long events are kept, counted from their
+	// ingestion; EventBridge keeps whole days (rounded up). Zero keeps
+	// them forever.
+	Retention time.Duration
+}
+
+// Archive describes an archive.
+type Archive struct {
+	Name         string
+	ARN          string
+	Description  string
+	EventPattern string
+	Retention    time.Duration
+	EventCount   int
+	SizeBytes    int64
+	CreationTime time.Time
+}
+
+// A Replayer puts archived events on the bus again. Drivers of buses that
+// can replay implement it; find it with a type assertion.
+type Replayer interface {
+	// StartReplay starts replaying the events of an archive whose time
+	// lies in [opts.Start, opts.End). Replayed events carry a
+	// "replay-name" field and go to every rule of the bus, or only to
+	// opts.Rules. A driver may replay asynchronously: DescribeReplay
+	// reports its progress.
+	StartReplay(ctx context.Context, opts ReplayOptions) (Replay, error)
+	// DescribeReplay reports a replay; an unknown name returns an error
+	// matching queue.ErrNotFound.
+	DescribeReplay(ctx context.Context, name string) (Replay, error)
+}
+
+// ReplayOptions configure a replay.
+type ReplayOptions struct {
+	// Name is 1–64 characters from [.\-_A-Za-z0-9], unique on the bus.
+	Name        string
+	Description string
+	// Archive is the name of the archive to replay from.
+	Archive string
+	// Start and End bound the event times replayed: Start ≤ time < End.
+	Start, End time.Time
+	// Rules restricts the replay to these rules, by name; empty means
+	// every rule of the bus.
+	Rules []string
+}
+
+// ReplayState is the state of a replay.
+type ReplayState string
+
+// The states of a replay, as EventBridge names them.
+const (
+	ReplayStarting   ReplayState = "STARTING"
+	ReplayRunning    ReplayState = "RUNNING"
+	ReplayCancelling ReplayState = "CANCELLING"
+	ReplayCompleted  ReplayState = "COMPLETED"
+	ReplayCancelled  ReplayState = "CANCELLED"
+	ReplayFailed     ReplayState = "FAILED"
+)
+
+// Replay describes a replay.
+type Replay struct {
+	Name    string
+	ARN     string
+	Archive string
+	State   ReplayState
+	// Start and End are the event-time window replayed.
+	Start, End time.Time
+	// ReplayStartTime and ReplayEndTime are when the replay ran.
+	ReplayStartTime, ReplayEndTime time.Time
+	// EventLastReplayedTime is the time of the last event replayed.
+	EventLastReplayedTime time.Time
 }
 
 var openers = queue.NewRegistry[Opener]("eventbus")

@@ -93,16 +93,6 @@ func (r *ring) pop() *message {
 	return m
 }
 
-// unpop puts m back at the front.
-func (r *ring) unpop(m *message) {
-	if r.head > 0 {
-		r.head--
-		r.buf[r.head] = m
-		return
-	}
-	r.buf = slices.Insert(r.buf, 0, m)
-}
-
 // A group is the messages of one FIFO message group, in order.
 type group struct {
 	id       string
