@@ -11,7 +11,9 @@ import (
 )
 
 // Broker is an in-process broker: it vends memory queues and topics by
-// name, each name one queue or topic for the life of the broker. It never
+// name, each name one queue or topic for the life of the broker. Like the
+// broker drivers, its topics deliver raw: the published body, with the
+// attributes as delivery attributes. It never
 // disconnects: its state is Connected until Close, then Closed.
 type Broker struct {
 	mu      sync.Mutex // guards everything below
@@ -85,6 +87,7 @@ func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.raw = true
 	b.topics[name] = t
 	return t, nil
 }
@@ -136,6 +139,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	for _, t := range topics {
 		_ = t.Close()
+		t.closeOwnedQueues()
 	}
 	for _, q := range queues {
 		_ = q.Close()

@@ -125,7 +125,7 @@ func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsu
 		return nil, err
 	}
 	s, err := t.subscribe(&Subscription{queue: q, owned: true, name: o.Name, opts: SubscriptionOptions{
-		FilterPolicy: o.FilterPolicy, FilterPolicyScope: o.FilterPolicyScope, RawDelivery: o.RawDelivery,
+		FilterPolicy: o.FilterPolicy, FilterPolicyScope: o.FilterPolicyScope, RawDelivery: o.RawDelivery || t.raw,
 	}})
 	if err != nil {
 		return nil, err
@@ -136,6 +136,19 @@ func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsu
 		t.mu.Unlock()
 	}
 	return s, nil
+}
+
+// closeOwnedQueues closes the queues Subscribe made, ending their
+// subscriptions' receives.
+func (t *Topic) closeOwnedQueues() {
+	t.mu.Lock()
+	subs := t.subs
+	t.mu.Unlock()
+	for _, s := range subs {
+		if s.owned {
+			_ = s.queue.Close()
+		}
+	}
 }
 
 func trimFIFO(name string) string {

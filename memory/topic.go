@@ -52,6 +52,7 @@ type Topic struct {
 	name string
 	opts TopicOptions
 	fifo bool
+	raw  bool // every subscription delivers raw (topics of a Broker)
 
 	mu     sync.Mutex // guards everything below
 	closed bool

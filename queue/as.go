@@ -20,4 +20,3 @@ func As(raw, target any) bool {
 	tv.Elem().Set(rv)
 	return true
 }
-

@@ -1,0 +1,92 @@
+package amqp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package when a test leaves a goroutine behind: every
+// goroutine of a Broker must end with Close.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// amqpURL returns the RabbitMQ the integration tests use, or skips.
+func amqpURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv("POSTROOM_AMQP_URL")
+	if u == "" {
+		t.Skip("set POSTROOM_AMQP_URL to run against RabbitMQ (e.g. amqp://guest:guest@127.0.0.1:5672/)")
+	}
+	return u
+}
+
+// dial connects to the test RabbitMQ and closes the broker at the end of
+// the test.
+func dial(t *testing.T, opts Options) *Broker {
+	t.Helper()
+	return dialURL(t, amqpURL(t), opts)
+}
+
+func dialURL(t *testing.T, url string, opts Options) *Broker {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	b, err := Dial(ctx, url, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, b.Close()) })
+	return b
+}
+
+// uniqueName returns a queue or topic name for this test.
+func uniqueName(t *testing.T, what string) string {
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
+	r := strings.NewReplacer("/", "-", " ", "-", "#", "-")
+	return "postroom-amqp-test-" + r.Replace(t.Name()) + "-" + what + "-" + hex.EncodeToString(rnd[:])
+}
+
+// testQueue declares a queue for this test and deletes it at the end.
+func testQueue(t *testing.T, b *Broker) *Queue {
+	t.Helper()
+	q, err := b.DeclareQueue(t.Context(), uniqueName(t, "q"))
+	require.NoError(t, err)
+	name := q.Name()
+	t.Cleanup(func() { deleteQueue(t, name) })
+	return q
+}
+
+// deleteQueue deletes a queue and its retry queues through a connection
+// of its own, whatever state the test left its broker in.
+func deleteQueue(t *testing.T, name string) {
+	t.Helper()
+	conn, err := amqp091.Dial(amqpURL(t))
+	if err != nil {
+		t.Logf("deleting queue %s: %v", name, err)
+		return
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		return
+	}
+	names := []string{name}
+	for _, b := range DefaultRetryBuckets {
+		names = append(names, retryQueueName(name, b))
+	}
+	for _, n := range names {
+		if _, err := ch.QueueDelete(n, false, false, false); err != nil {
+			t.Logf("deleting queue %s: %v", n, err)
+			return
+		}
+	}
+}

@@ -1,0 +1,277 @@
+package amqp
+
+import (
+	"crypto/tls"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postroom/postroom/queue"
+)
+
+// Defaults of [Options].
+const (
+	DefaultPrefetch    = 20
+	DefaultWaitTime    = 20 * time.Second
+	DefaultDialTimeout = 10 * time.Second
+	DefaultHeartbeat   = 10 * time.Second
+)
+
+// Queue types of [Options.QueueType].
+const (
+	QueueTypeClassic = "classic"
+	QueueTypeQuorum  = "quorum"
+)
+
+// DefaultRetryBuckets are the delays Nack and Message.Delay round up to:
+// each is one retry queue with that message TTL.
+var DefaultRetryBuckets = []time.Duration{
+	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
+	time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second,
+	10 * time.Second, 15 * time.Second, 30 * time.Second,
+	time.Minute, 2 * time.Minute, 3 * time.Minute, 5 * time.Minute,
+	10 * time.Minute, 15 * time.Minute, 30 * time.Minute,
+	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
+}
+
+// DefaultBackoff is the reconnect backoff when Options.Backoff is nil:
+// 100 ms doubling up to 5 s, with equal jitter.
+var DefaultBackoff = queue.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: queue.EqualJitter}
+
+// Options configure a [Broker]. The zero value works: it connects to the
+// one URL given to [Dial], prefetches 20 messages per consumer, and
+// reconnects forever with [DefaultBackoff].
+type Options struct {
+	// Endpoints are more broker URLs (amqp:// or amqps://), tried in
+	// order after the URL given to Dial, on the first connection and on
+	// every reconnection. Use them for Amazon MQ active/standby pairs or
+	// cluster nodes. The URL's failover query parameter adds more.
+	Endpoints []string
+
+	// TLSConfig is used for amqps:// endpoints; nil uses the system roots
+	// (which is what Amazon MQ needs) or the certfile, keyfile and
+	// cacertfile query parameters of the URL. It is cloned per
+	// connection, and its ServerName defaults to the endpoint's host.
+	TLSConfig *tls.Config
+
+	// Prefetch is how many unacked deliveries the broker pushes to one
+	// queue or subscription ahead of Receive (basic.qos); 0 means 20.
+	Prefetch int
+
+	// QueueType declares queues ("classic" or "quorum"); empty leaves it
+	// to the broker's default. Quorum queues count redeliveries exactly
+	// (x-delivery-count); classic queues only flag them.
+	QueueType string
+
+	// WaitTime is Receive's default long-poll wait, used when
+	// ReceiveOptions.WaitTime is zero; 0 means 20 s.
+	WaitTime time.Duration
+
+	// RetryBuckets are the delays, ascending, that Nack and Message.Delay
+	// round up to; nil means DefaultRetryBuckets. A longer delay than the
+	// last bucket is rejected with queue.ErrInvalid.
+	RetryBuckets []time.Duration
+
+	// DropUnroutable makes a topic publish that no subscription receives
+	// succeed, as SNS does, instead of failing with ErrUnroutable. Sends
+	// to queues are always mandatory.
+	DropUnroutable bool
+
+	// Backoff spaces reconnection attempts (one attempt tries every
+	// endpoint); nil means DefaultBackoff.
+	Backoff queue.BackoffPolicy
+
+	// MaxReconnectAttempts gives up after that many failed attempts in a
+	// row, closing the broker; 0 retries forever.
+	MaxReconnectAttempts int
+
+	// DialTimeout bounds the TCP, TLS and AMQP handshakes with one
+	// endpoint; 0 means 10 s.
+	DialTimeout time.Duration
+
+	// Heartbeat is the AMQP heartbeat interval asked of the broker; 0
+	// means 10 s. A heartbeat query parameter of the URL wins.
+	Heartbeat time.Duration
+
+	// ConnectionName is shown in the broker's management UI; empty means
+	// "postroom".
+	ConnectionName string
+
+	// wrapConn, when set, wraps every TCP connection (tests cut them).
+	wrapConn func(net.Conn) net.Conn
+}
+
+// config is Options with defaults applied and endpoints resolved.
+type config struct {
+	Options
+	endpoints []endpoint
+}
+
+// endpoint is one broker address to try.
+type endpoint struct {
+	url  string // the URL handed to amqp091, without postroom's parameters
+	addr string // host:port, for state changes and errors
+}
+
+// postroomParams are the URL query parameters of this driver, removed
+// before the URL reaches amqp091.
+var postroomParams = []string{"failover", "prefetch", "queue_type", "queue", "topic", "drop_unroutable", "wait_time"}
+
+// newConfig validates opts and resolves the endpoints of rawURL.
+func newConfig(rawURL string, opts Options) (*config, error) {
+	const op = "dial"
+	c := &config{Options: opts}
+	switch {
+	case c.Prefetch < 0:
+		return nil, errInvalid(op, "negative prefetch %d", c.Prefetch)
+	case c.Prefetch == 0:
+		c.Prefetch = DefaultPrefetch
+	case c.Prefetch > 65535:
+		return nil, errInvalid(op, "prefetch %d over 65535", c.Prefetch)
+	}
+	switch c.QueueType {
+	case "", QueueTypeClassic, QueueTypeQuorum:
+	default:
+		return nil, errInvalid(op, "queue type %q (want %q or %q)", c.QueueType, QueueTypeClassic, QueueTypeQuorum)
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"wait time", &c.WaitTime, DefaultWaitTime},
+		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
+		{"heartbeat", &c.Heartbeat, DefaultHeartbeat},
+	} {
+		if *d.v < 0 {
+			return nil, errInvalid(op, "negative %s %v", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if c.MaxReconnectAttempts < 0 {
+		return nil, errInvalid(op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
+	}
+	if c.RetryBuckets == nil {
+		c.RetryBuckets = DefaultRetryBuckets
+	}
+	if len(c.RetryBuckets) == 0 {
+		return nil, errInvalid(op, "empty RetryBuckets")
+	}
+	for i, d := range c.RetryBuckets {
+		if d < time.Millisecond || i > 0 && d <= c.RetryBuckets[i-1] {
+			return nil, errInvalid(op, "RetryBuckets must ascend from 1ms: %v", c.RetryBuckets)
+		}
+	}
+	c.RetryBuckets = slices.Clone(c.RetryBuckets)
+	if c.Backoff == nil {
+		c.Backoff = DefaultBackoff
+	}
+	if c.ConnectionName == "" {
+		c.ConnectionName = "postroom"
+	}
+
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	if v := q.Get("prefetch"); v != "" && opts.Prefetch == 0 {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return nil, errInvalid(op, "prefetch=%q in the URL (want 1 to 65535)", v)
+		}
+		c.Prefetch = n
+	}
+	if v := q.Get("queue_type"); v != "" && opts.QueueType == "" {
+		if v != QueueTypeClassic && v != QueueTypeQuorum {
+			return nil, errInvalid(op, "queue_type=%q in the URL (want %q or %q)", v, QueueTypeClassic, QueueTypeQuorum)
+		}
+		c.QueueType = v
+	}
+	if v := q.Get("wait_time"); v != "" && opts.WaitTime == 0 {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return nil, errInvalid(op, "wait_time=%q in the URL (want a duration such as 20s)", v)
+		}
+		c.WaitTime = d
+	}
+	if v := q.Get("drop_unroutable"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, errInvalid(op, "drop_unroutable=%q in the URL (want true or false)", v)
+		}
+		c.DropUnroutable = c.DropUnroutable || b
+	}
+
+	c.endpoints = append(c.endpoints, newEndpoint(u))
+	for _, hosts := range q["failover"] {
+		for h := range strings.SplitSeq(hosts, ",") {
+			if h = strings.TrimSpace(h); h == "" {
+				continue
+			}
+			if _, _, err := net.SplitHostPort(h); err != nil {
+				return nil, errInvalid(op, "failover host %q: want host:port", h)
+			}
+			fu := *u
+			fu.Host = h
+			c.endpoints = append(c.endpoints, newEndpoint(&fu))
+		}
+	}
+	for _, raw := range opts.Endpoints {
+		eu, err := parseURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		c.endpoints = append(c.endpoints, newEndpoint(eu))
+	}
+	return c, nil
+}
+
+// parseURL parses an amqp:// or amqps:// URL.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errInvalid("dial", "%v", err)
+	}
+	if u.Scheme != "amqp" && u.Scheme != "amqps" {
+		return nil, errInvalid("dial", "scheme %q (want amqp or amqps)", u.Scheme)
+	}
+	if u.Host == "" {
+		return nil, errInvalid("dial", "URL %q has no host", u.Redacted())
+	}
+	return u, nil
+}
+
+// newEndpoint strips postroom's parameters from u.
+func newEndpoint(u *url.URL) endpoint {
+	c := *u
+	q := c.Query()
+	for _, p := range postroomParams {
+		q.Del(p)
+	}
+	c.RawQuery = q.Encode()
+	addr := c.Host
+	if c.Port() == "" {
+		port := "5672"
+		if c.Scheme == "amqps" {
+			port = "5671"
+		}
+		addr = net.JoinHostPort(c.Hostname(), port)
+	}
+	return endpoint{url: c.String(), addr: addr}
+}
+
+// bucket returns the retry bucket a delay rounds up to, or false when the
+// delay is longer than the last bucket.
+func (c *config) bucket(d time.Duration) (time.Duration, bool) {
+	i, _ := slices.BinarySearch(c.RetryBuckets, d)
+	if i == len(c.RetryBuckets) {
+		return 0, false
+	}
+	return c.RetryBuckets[i], true
+}
