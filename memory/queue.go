@@ -193,11 +193,11 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 		case rp.MaxReceiveCount < 1 || rp.MaxReceiveCount > 1000:
 			return &queue.Error{Op: "create", Code: "InvalidParameterValue",
 				Message: "Value " + fmt.Sprint(rp.MaxReceiveCount) + " for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: " + fmt.Sprint(rp.MaxReceiveCount) + ", valid values are from 1 to 1000 both inclusive.",
-				Err: queue.ErrInvalid}
+				Err:     queue.ErrInvalid}
 		case rp.DeadLetterQueue.fifo != fifo:
 			return &queue.Error{Op: "create", Code: "InvalidParameterValue",
 				Message: "Value for parameter RedrivePolicy is invalid. Reason: Dead-letter target must be of the same type (standard or FIFO) as the source queue.",
-				Err: queue.ErrInvalid}
+				Err:     queue.ErrInvalid}
 		}
 	}
 	return nil

@@ -317,4 +317,3 @@ func newIDs(n int) string {
 	}
 	return unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
 }
-

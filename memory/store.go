@@ -20,7 +20,7 @@ type message struct {
 	firstRecv    time.Time
 	receivedAt   time.Time // of the current receipt: the 12-hour cap runs from it
 	receiveCount int
-	gen          uint64 // receipt generation: bumped by every receive
+	gen          uint64      // receipt generation: bumped by every receive
 	info         MessageInfo // what Delivery.As exposes
 
 	visibleAt time.Time

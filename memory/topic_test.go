@@ -160,9 +160,9 @@ func TestFilterPolicyErrors(t *testing.T) {
 	tp := newTopic(t, "policies", memory.TopicOptions{})
 	q := newQueue(t, "policies-q", memory.QueueOptions{})
 	for policy, scope := range map[string]pubsub.Scope{
-		`{"a":"b"}`: pubsub.ScopeMessageAttributes,
-		`{"a":[{"wildcard":"x*"}]}`:                         pubsub.ScopeMessageAttributes,
-		`{"a":{"b":["c"]}}`:                                  pubsub.ScopeMessageAttributes,
+		`{"a":"b"}`:                 pubsub.ScopeMessageAttributes,
+		`{"a":[{"wildcard":"x*"}]}`: pubsub.ScopeMessageAttributes,
+		`{"a":{"b":["c"]}}`:         pubsub.ScopeMessageAttributes,
 		`{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}`: pubsub.ScopeMessageBody,
 		`not json`: pubsub.ScopeMessageBody,
 	} {

@@ -75,4 +75,3 @@ func run(ctx context.Context, url string) error {
 	}
 	return nil
 }
-
