@@ -1,7 +1,15 @@
 // Package memory provides in-process drivers that behave like the AWS
 // services they stand in for, so that a unit test on memory means the same
-// thing in production: a [Queue] with the semantics of Amazon SQS (standard
-// and FIFO).
+// thing in production:
+//
+//   - [Queue]: Amazon SQS, standard and FIFO;
+//   - [Topic]: Amazon SNS, standard and FIFO, fanning out into queues
+//     ([Topic.SubscribeQueue]) and functions ([Topic.SubscribeFunc]) with
+//     filter policies, the SNS JSON envelope or raw delivery;
+//   - [Bus]: an Amazon EventBridge bus with rules, event patterns, targets,
+//     input transformers, archives and replay;
+//   - [Broker]: a broker that vends queues and topics, for code written
+//     against package broker.
 //
 // The memory drivers use only the standard library's time and channels and
 // start no goroutines of their own, so tests can run them inside a
@@ -10,7 +18,8 @@
 //
 // # URLs
 //
-// The package registers the "mem" scheme with queue.Open:
+// The package registers the "mem" scheme with queue.Open, pubsub.Open,
+// eventbus.Open and broker.Open. Queue URLs:
 //
 //	mem://orders?visibility=45s&delay=5s
 //	mem://orders.fifo?content_based_deduplication=true
@@ -21,6 +30,10 @@
 // delay, retention, wait, max_message_size, fifo,
 // content_based_deduplication, deduplication_scope, dlq and
 // max_receive_count.
+//
+// Topic URLs take fifo, content_based_deduplication, deduplication_scope
+// and max_message_size; bus URLs take max_entry_size; "mem://" opens a new
+// Broker.
 //
 // # Message delivery semantics
 //
@@ -46,6 +59,13 @@
 // expired one; a FIFO queue refuses an expired receipt with an error
 // matching queue.ErrReceiptExpired.
 //
+// A topic delivers to its subscriptions during Publish, so a message is in
+// the subscribed queues when Publish returns; function subscriptions and
+// function targets of a bus are called in goroutines owned by the topic or
+// bus, retried on error (two retries after 1 and 2 minutes for a topic, as
+// Lambda's asynchronous invocations; a bus follows its target's retry
+// policy), then dead-lettered. Close waits for them.
+//
 // # Limits
 //
 // SQS's: 1 to 10 messages per call; 1 MiB per message and per batch
@@ -54,6 +74,12 @@
 // up to 20 s; retention from 1 minute to 14 days (4 days by default).
 // Every violation returns a *queue.Error with SQS's error code and message,
 // matching a sentinel of package queue.
+//
+// Topics take SNS's: 256 KiB per message by default (configurable up to 1
+// MiB), 1 to 10 messages per Publish, subjects under 100 characters, FIFO
+// deduplication over 5 minutes; raw delivery to a queue carries at most 10
+// attributes. A bus takes EventBridge's: 1 to 10 entries per Put, 1 MB per
+// entry (configurable down to 256 KB), 5 targets per rule.
 //
 // # As
 //

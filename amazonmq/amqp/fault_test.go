@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/postroom/postroom/internal/testenv"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,10 +24,7 @@ import (
 // persistent messages with confirms and a consumer receives and acks them,
 // and checks that every message arrives at least once.
 func TestFaultRestart(t *testing.T) {
-	script := os.Getenv("POSTROOM_BROKER_SCRIPT")
-	if script == "" {
-		t.Skip("set POSTROOM_BROKER_SCRIPT to the path of scripts/brokers.sh to restart RabbitMQ in the middle of a run")
-	}
+	script := testenv.Get(t, "POSTROOM_BROKER_SCRIPT", "scripts/brokers.sh, to restart RabbitMQ in the middle of a run")
 	amqpURL(t)
 	const (
 		total   = 10_000

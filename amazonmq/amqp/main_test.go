@@ -4,10 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/postroom/postroom/internal/testenv"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
@@ -23,11 +24,7 @@ func TestMain(m *testing.M) {
 // amqpURL returns the RabbitMQ the integration tests use, or skips.
 func amqpURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("POSTROOM_AMQP_URL")
-	if u == "" {
-		t.Skip("set POSTROOM_AMQP_URL to run against RabbitMQ (e.g. amqp://guest:guest@127.0.0.1:5672/)")
-	}
-	return u
+	return testenv.Get(t, "POSTROOM_AMQP_URL", "RabbitMQ (e.g. amqp://guest:guest@127.0.0.1:5672/)")
 }
 
 // dial connects to the test RabbitMQ and closes the broker at the end of
