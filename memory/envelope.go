@@ -48,20 +48,19 @@ var signingKey = []byte("postroom memory topic")
 
 // public builds the Notification of n for the subscription subARN.
 func (n *notification) public(subARN string) *Notification {
-	m := n.msg
 	doc := &Notification{
 		Type:           "Notification",
 		MessageID:      n.id,
 		SequenceNumber: n.seq,
 		TopicARN:       n.topic.ARN(),
-		Subject:        m.Subject,
-		Message:        string(m.Body),
+		Subject:        n.subject,
+		Message:        string(n.body),
 		Timestamp:      n.time.UTC().Format("2006-01-02T15:04:05.000Z"),
 		UnsubscribeURL: "https://sns." + region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + subARN,
 	}
-	if len(m.Attributes) > 0 {
-		doc.MessageAttributes = make(map[string]NotificationAttribute, len(m.Attributes))
-		for k, a := range m.Attributes {
+	if len(n.attrs) > 0 {
+		doc.MessageAttributes = make(map[string]NotificationAttribute, len(n.attrs))
+		for k, a := range n.attrs {
 			v := a.Value
 			if a.BaseType() == queue.TypeBinary {
 				v = base64.StdEncoding.EncodeToString(a.Binary)

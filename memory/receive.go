@@ -36,6 +36,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		}
 	}()
 
+	var buf [MaxBatch]*message // taken messages, without an allocation
 	q.mu.Lock()
 	for {
 		if q.closed {
@@ -44,7 +45,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		}
 		now := time.Now()
 		q.advance(now)
-		taken, moved := q.take(now, max, vt)
+		taken, moved := q.take(buf[:0], now, max, vt)
 		if len(taken) > 0 || !now.Before(deadline) {
 			ds := q.deliveries(taken)
 			q.mu.Unlock()
@@ -112,9 +113,10 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	return max, wait, vt, nil
 }
 
-// take receives up to max visible messages, and removes the ones the
-// redrive policy moves to the dead-letter queue. Callers hold q.mu.
-func (q *Queue) take(now time.Time, max int, vt time.Duration) (taken, moved []*message) {
+// take receives up to max visible messages, appending them to taken, and
+// removes the ones the redrive policy moves to the dead-letter queue.
+// Callers hold q.mu.
+func (q *Queue) take(taken []*message, now time.Time, max int, vt time.Duration) (_, moved []*message) {
 	rp := q.opts.RedrivePolicy
 	// admit reports whether m is to be delivered; otherwise it was
 	// dropped (expired) or moved to the dead-letter queue.

@@ -55,7 +55,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		if errs != nil && errs[i] != nil {
 			continue
 		}
-		if q.put(m, ids[i*idLen:(i+1)*idLen], now) {
+		if q.put(m, ids[i*idLen:(i+1)*idLen], now, false) {
 			visible = true
 		}
 	}
@@ -67,9 +67,10 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 
 // put enqueues a valid message under id, or drops it as a duplicate of a
 // FIFO message sent within the deduplication window, setting m.ID either
-// way. It reports whether the message is visible at once. Callers hold
-// q.mu.
-func (q *Queue) put(m *queue.Message, id string, now time.Time) bool {
+// way. It reports whether the message is visible at once. With owned, the
+// queue keeps m's body and attributes instead of copies: the caller never
+// changes them. Callers hold q.mu.
+func (q *Queue) put(m *queue.Message, id string, now time.Time, owned bool) bool {
 	if q.fifo {
 		key := q.dedupKey(m)
 		if orig, dup := q.duplicate(key, now); dup {
@@ -79,12 +80,13 @@ func (q *Queue) put(m *queue.Message, id string, now time.Time) bool {
 		q.remember(key, id, now)
 	}
 	m.ID = id
-	return q.enqueue(q.store(m, id, now), now)
+	return q.enqueue(q.store(m, id, now, owned), now)
 }
 
 // deliverFromTopic enqueues a message a topic delivers: the queue's size
 // limit does not apply (as with SNS deliveries to SQS), FIFO deduplication
-// does.
+// does. The queue keeps m's body and attributes, which the topic shares
+// among its subscriptions and never changes.
 func (q *Queue) deliverFromTopic(m *queue.Message) error {
 	now := time.Now()
 	q.mu.Lock()
@@ -93,7 +95,7 @@ func (q *Queue) deliverFromTopic(m *queue.Message) error {
 		return errClosed("send")
 	}
 	q.advance(now)
-	if q.put(m, newIDs(1), now) {
+	if q.put(m, newIDs(1), now, true) {
 		q.broadcast()
 	}
 	return nil
@@ -184,19 +186,24 @@ func (q *Queue) checkMessage(m *queue.Message) error {
 }
 
 // store makes the stored copy of m. Callers hold q.mu.
-func (q *Queue) store(m *queue.Message, id string, now time.Time) *message {
+func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *message {
 	q.seq++
 	sm := &message{
 		serial:  q.seq,
 		id:      id,
-		body:    append([]byte(nil), m.Body...),
+		body:    m.Body,
 		groupID: m.GroupID,
 		dedupID: m.DeduplicationID,
 		sentAt:  now,
 		index:   -1,
 	}
-	if len(m.Attributes) > 0 {
-		sm.attrs = m.Attributes.Clone()
+	if !owned {
+		sm.body = append([]byte(nil), m.Body...)
+		if len(m.Attributes) > 0 {
+			sm.attrs = m.Attributes.Clone()
+		}
+	} else {
+		sm.attrs = m.Attributes
 	}
 	delay := q.opts.Delay
 	if m.Delay > 0 {

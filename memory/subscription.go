@@ -297,7 +297,7 @@ func (s *Subscription) admits(n *notification) bool {
 		return true
 	}
 	if s.opts.FilterPolicyScope == pubsub.ScopeMessageBody {
-		ok, err := p.Match(n.msg.Body)
+		ok, err := p.Match(n.body)
 		return err == nil && ok
 	}
 	return p.MatchAttributes(n.patternAttributes())
@@ -314,17 +314,17 @@ func (s *Subscription) deliver(n *notification) {
 	}
 	m := &queue.Message{}
 	if s.opts.RawDelivery {
-		if len(n.msg.Attributes) > 10 {
+		if len(n.attrs) > 10 {
 			s.deadLetter(n, "raw delivery of more than 10 message attributes to SQS")
 			return
 		}
-		m.Body = n.msg.Body
-		m.Attributes = n.msg.Attributes
+		m.Body = n.body
+		m.Attributes = n.attrs
 	} else {
 		m.Body = n.envelope(s.arn)
 	}
 	if s.queue.fifo {
-		m.GroupID = n.msg.GroupID
+		m.GroupID = n.groupID
 		m.DeduplicationID = n.dedupID
 	}
 	if err := s.queue.deliverFromTopic(m); err != nil {
@@ -385,7 +385,7 @@ func (s *Subscription) deadLetter(n *notification, why string) {
 	if s.opts.DeadLetter == nil {
 		return
 	}
-	attrs := n.msg.Attributes.Clone()
+	attrs := n.attrs.Clone()
 	if attrs == nil {
 		attrs = queue.Attributes{}
 	}
@@ -397,7 +397,7 @@ func (s *Subscription) deadLetter(n *notification, why string) {
 		m.Attributes = nil
 	}
 	if s.queue != nil && s.queue.fifo {
-		m.GroupID, m.DeduplicationID = n.msg.GroupID, n.dedupID
+		m.GroupID, m.DeduplicationID = n.groupID, n.dedupID
 	}
 	_ = s.opts.DeadLetter.Send(context.Background(), m) // nowhere left to report to
 }

@@ -179,7 +179,8 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 			continue
 		}
 		id := ids[i*idLen : (i+1)*idLen]
-		n := &notification{msg: m, id: id, topic: t, time: now}
+		n := &notification{id: id, topic: t, time: now, subject: m.Subject, groupID: m.GroupID,
+			body: append([]byte(nil), m.Body...), attrs: m.Attributes.Clone()}
 		if t.fifo {
 			key := t.dedupKey(m)
 			if exp, dup := t.dedup[key]; dup && now.Before(exp) {
@@ -315,24 +316,31 @@ func (t *Topic) remember(key, id string, now time.Time) {
 }
 
 // A notification is one published message on its way to subscriptions.
+// It holds copies of what it needs of the message: the caller may reuse
+// the message once Publish returns, while function subscriptions still
+// read the notification.
 type notification struct {
-	msg     *pubsub.Message
+	subject string
+	groupID string
 	id      string
 	seq     string // FIFO sequence number
 	dedupID string // FIFO deduplication id (explicit or content-based)
 	topic   *Topic
 	time    time.Time
 
-	once  sync.Once
-	attrs map[string]pattern.Attribute // for attribute filter policies, built once
+	body  []byte           // a copy of msg.Body, shared by every delivery
+	attrs queue.Attributes // a copy of msg.Attributes, shared likewise
+
+	once   sync.Once
+	pattrs map[string]pattern.Attribute // for attribute filter policies, built once
 }
 
 func (n *notification) patternAttributes() map[string]pattern.Attribute {
 	n.once.Do(func() {
-		n.attrs = make(map[string]pattern.Attribute, len(n.msg.Attributes))
-		for k, a := range n.msg.Attributes {
-			n.attrs[k] = pattern.Attribute{Type: a.Type, Value: a.Value}
+		n.pattrs = make(map[string]pattern.Attribute, len(n.attrs))
+		for k, a := range n.attrs {
+			n.pattrs[k] = pattern.Attribute{Type: a.Type, Value: a.Value}
 		}
 	})
-	return n.attrs
+	return n.pattrs
 }
