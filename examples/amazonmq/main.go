@@ -75,6 +75,7 @@ func pointToPoint(ctx context.Context, b broker.Broker, name string) error {
 	if err != nil {
 		return err
 	}
+	defer deleteIfPossible(q)
 	m := &queue.Message{Body: []byte("order 42 placed"), Attributes: queue.Attributes{"amount": queue.Number("99.5")}}
 	if err := q.Send(ctx, m); err != nil {
 		return err
@@ -93,6 +94,7 @@ func fanOut(ctx context.Context, b broker.Broker, name string) error {
 	if err != nil {
 		return err
 	}
+	defer deleteIfPossible(t)
 	var subs []pubsub.Subscription
 	for range 2 {
 		s, err := t.Subscribe(ctx, pubsub.SubscribeOptions{RawDelivery: true})
@@ -118,6 +120,14 @@ func fanOut(ctx context.Context, b broker.Broker, name string) error {
 		}
 	}
 	return nil
+}
+
+// deleteIfPossible removes a queue or topic from the broker when the driver
+// can (a broker keeps durable queues after the program ends).
+func deleteIfPossible(v any) {
+	if d, ok := v.(interface{ Delete(context.Context) error }); ok {
+		_ = d.Delete(context.Background())
+	}
 }
 
 func receiveOne(ctx context.Context, r queue.Receiver) (*queue.Delivery, error) {
