@@ -460,10 +460,14 @@ EOF
       skip = 1; next
     }
     skip && /<\/transportConnectors>/ { skip = 0; next }
+    # The scheduler serves STOMP sends with AMQ_SCHEDULED_DELAY (delayed nacks).
+    /<broker xmlns=/ { sub(/<broker /, "<broker schedulerSupport=\"true\" ") }
     !skip { print }
   ' "$AMQ_TEMPLATE" >"$d/conf/activemq.xml.tmp"
   [[ $(grep -c '<transportConnector ' "$d/conf/activemq.xml.tmp") -eq 3 ]] ||
     die "activemq: could not generate activemq.xml from $AMQ_TEMPLATE"
+  grep -q 'schedulerSupport="true"' "$d/conf/activemq.xml.tmp" ||
+    die "activemq: could not enable the scheduler in activemq.xml"
   grep -q '<kahaDB ' "$d/conf/activemq.xml.tmp" ||
     die "activemq: template $AMQ_TEMPLATE has no KahaDB persistence adapter"
   mv -f "$d/conf/activemq.xml.tmp" "$d/conf/activemq.xml"
@@ -757,8 +761,9 @@ cmd_env() {
   cat <<EOF
 export POSTROOM_AMQP_URL=amqp://guest:guest@$HOST:$RABBIT_PORT/
 export POSTROOM_STOMP_URL=stomp://$HOST:$AMQ_STOMP_PORT
-export POSTROOM_MQTT_URL=tcp://$HOST:$AMQ_MQTT_PORT
-export POSTROOM_MOSQUITTO_URL=tcp://$HOST:$MOSQ_PORT
+export POSTROOM_MQTT_URL=mqtt://$HOST:$AMQ_MQTT_PORT
+export POSTROOM_MOSQUITTO_URL=mqtt://$HOST:$MOSQ_PORT
+export POSTROOM_STOMP_SCHEDULER=1
 export POSTROOM_BROKER_SCRIPT=$SELF
 EOF
 }

@@ -29,10 +29,22 @@ if [ -z "${POSTROOM_NO_BROKERS:-}" ]; then
 fi
 
 step "go test -race ./..."
-go test -race -count=1 -timeout 25m ./... 2>&1 | tee /tmp/postroom-test.log
-status=${PIPESTATUS[0]}
+log=$(mktemp -t postroom-test.XXXXXX)
+set +e
+go test -race -count=1 -timeout 25m -v ./... >"$log" 2>&1
+status=$?
+set -e
+# Package results, and the tests that skipped with their reasons; the whole
+# log stays in $log.
+grep -E '^(ok|FAIL)\b' "$log" || true
+grep -E -A1 '^\s*--- SKIP' "$log" | grep -vE '^--$' || true
+passed=$(grep -cE '^\s*--- PASS' "$log" || true)
+failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
+skipped=$(grep -cE '^\s*--- SKIP' "$log" || true)
 if [ "$status" -ne 0 ]; then
-  echo "go test failed (exit $status)"
+  echo "go test failed (exit $status); the failures:"
+  grep -E -B2 -A20 '^\s*--- FAIL|^panic:|^FAIL\b|goleak' "$log" | head -300
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
   exit "$status"
 fi
 
@@ -56,4 +68,5 @@ go run ./examples/quickstart >/dev/null
 echo "examples/quickstart ran"
 
 echo
-echo "all checks passed"
+echo "all checks passed; the test log is $log"
+echo "tests: $passed passed, $failed failed, $skipped skipped"

@@ -1,0 +1,244 @@
+package mqtt
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/pubsub"
+	"github.com/postroom/postroom/queue"
+)
+
+// MaxBatch is the most messages one Publish, Receive or Ack call takes.
+const MaxBatch = 100
+
+var _ broker.Broker = (*Broker)(nil)
+
+// Broker is an MQTT 3.1.1 connection to an ActiveMQ broker (an Amazon MQ
+// for ActiveMQ broker) or any MQTT 3.1.1 server, such as Mosquitto. It
+// vends topics (MQTT has no queues) and reconnects on its own. Create one
+// with [Dial]; it is safe for concurrent use.
+type Broker struct {
+	cfg      *config
+	idPrefix string        // makes message ids unique across brokers
+	idSeq    atomic.Uint64 // makes them unique within this one
+	genSeq   atomic.Uint64 // numbers links, for receipts
+	notify   *notifier
+	clientID string // of the broker's own connection; subscriptions without a name add a suffix
+	subSeq   atomic.Uint64
+	main     *session // the broker's own connection, which publishes
+
+	closeOnce sync.Once
+	mu        sync.Mutex // guards everything below
+	closed    bool
+	children  map[child]struct{}
+	refs      int                   // owners of a broker opened by URL; Close at zero
+	down      map[*session]struct{} // sessions reconnecting
+}
+
+// A child is a topic or subscription the broker closes with itself.
+type child interface{ shutdown() }
+
+// Dial connects to the broker at rawURL (mqtt:// or mqtts://, see the
+// package documentation for the query parameters), trying the failover
+// endpoints in order when the first refuses, and keeps the connection up
+// until Close. It fails when no endpoint accepts a connection before ctx
+// ends or the dial timeout passes.
+func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
+	cfg, err := newConfig(rawURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	var seed [6]byte
+	_, _ = rand.Read(seed[:])
+	b := &Broker{
+		cfg:      cfg,
+		idPrefix: hex.EncodeToString(seed[:]) + "-",
+		notify:   newNotifier(),
+		children: make(map[child]struct{}),
+		down:     make(map[*session]struct{}),
+	}
+	b.clientID = cfg.ClientID
+	if b.clientID == "" {
+		b.clientID = "postroom-" + hex.EncodeToString(seed[:])
+	}
+	b.main = newSession(b, b.clientID, true, nil)
+	if err := b.main.start(ctx); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Capabilities reports what the driver does: topics, durable
+// subscriptions (persistent sessions) and wildcards. MQTT 3.1.1 has no
+// queues, no headers (attributes travel in an envelope) and no nack.
+func (b *Broker) Capabilities() broker.Capabilities {
+	return broker.Capabilities{Topics: true, Durable: true, Wildcards: true}
+}
+
+// State returns the state of the broker's connections: the broker's own
+// (which publishes) and one per subscription. It is Reconnecting while
+// any of them is, and Connected when all are.
+func (b *Broker) State() broker.State { return b.notify.get() }
+
+// NotifyState calls f on each change of state, from one goroutine, in
+// order, until stop is called or the broker is closed (the move to Closed
+// is the last call). f must not block for long. The state is that of all
+// the broker's connections together; a change carries the endpoint and
+// error of the connection that caused it.
+func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return b.notify.add(f) }
+
+// sessionUp, sessionDown and sessionGone track the sessions'
+// connections; the broker is Connected when none is down.
+func (b *Broker) sessionUp(s *session, endpoint string) {
+	b.mu.Lock()
+	delete(b.down, s)
+	up := len(b.down) == 0 && !b.closed
+	b.mu.Unlock()
+	if up {
+		b.notify.set(broker.Connected, nil, endpoint)
+	}
+}
+
+func (b *Broker) sessionDown(s *session, err error, endpoint string) {
+	b.mu.Lock()
+	b.down[s] = struct{}{}
+	closed := b.closed
+	b.mu.Unlock()
+	if !closed {
+		b.notify.set(broker.Reconnecting, err, endpoint)
+	}
+}
+
+func (b *Broker) sessionGone(s *session) {
+	b.mu.Lock()
+	_, wasDown := b.down[s]
+	delete(b.down, s)
+	up := wasDown && len(b.down) == 0 && !b.closed
+	b.mu.Unlock()
+	if up {
+		b.notify.set(broker.Connected, nil, "")
+	}
+}
+
+// Queue returns an error matching queue.ErrUnsupported: MQTT has topics
+// only. (A persistent session is the nearest thing: a durable
+// subscription.)
+func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
+	if b.isClosed() {
+		return nil, errClosed("queue")
+	}
+	return nil, errUnsupported("queue", "MQTT has topics only; use a durable subscription")
+}
+
+// Topic returns the MQTT topic name (a topic filter, with + and #, to
+// subscribe to many). The topic's dynamic type is *[Topic].
+func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
+	return b.OpenTopic(ctx, name)
+}
+
+// OpenTopic is Topic returning the concrete type.
+func (b *Broker) OpenTopic(ctx context.Context, name string) (*Topic, error) {
+	if err := checkFilter("topic", name); err != nil {
+		return nil, err
+	}
+	t := &Topic{b: b, name: name}
+	if err := b.adopt(t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close disconnects the broker's connection and those of its durable
+// subscriptions (whose sessions the broker keeps), and closes everything
+// vended by it.
+func (b *Broker) Close() error {
+	b.closeOnce.Do(func() {
+		b.mu.Lock()
+		b.closed = true
+		children := make([]child, 0, len(b.children))
+		for c := range b.children {
+			children = append(children, c)
+		}
+		b.mu.Unlock()
+		for _, c := range children {
+			c.shutdown()
+		}
+		b.main.close()
+		b.notify.set(broker.Closed, nil, "")
+		b.notify.close()
+	})
+	return nil
+}
+
+// giveUp is called when session s could not connect again: for the
+// broker's own session it closes the broker; a subscription's session
+// just stops.
+func (b *Broker) giveUp(s *session, err error) {
+	if s != b.main {
+		b.sessionGone(s)
+		return
+	}
+	b.mu.Lock()
+	b.closed = true
+	children := make([]child, 0, len(b.children))
+	for c := range b.children {
+		children = append(children, c)
+	}
+	b.mu.Unlock()
+	b.notify.set(broker.Closed, err, "")
+	for _, c := range children {
+		c.shutdown()
+	}
+}
+
+func (b *Broker) retain() {
+	b.mu.Lock()
+	b.refs++
+	b.mu.Unlock()
+}
+
+func (b *Broker) release() {
+	b.mu.Lock()
+	b.refs--
+	last := b.refs == 0
+	b.mu.Unlock()
+	if last {
+		_ = b.Close()
+	}
+}
+
+func (b *Broker) adopt(c child) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed("open")
+	}
+	b.children[c] = struct{}{}
+	return nil
+}
+
+func (b *Broker) disown(c child) {
+	b.mu.Lock()
+	delete(b.children, c)
+	b.mu.Unlock()
+}
+
+func (b *Broker) isClosed() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.closed
+}
+
+// subClientID returns the client id of a new subscription without a name.
+func (b *Broker) subClientID() string {
+	return b.clientID + "-s" + strconv.FormatUint(b.subSeq.Add(1), 10)
+}
+
+func (b *Broker) newID() string {
+	return b.idPrefix + strconv.FormatUint(b.idSeq.Add(1), 10)
+}

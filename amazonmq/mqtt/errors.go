@@ -1,0 +1,58 @@
+package mqtt
+
+import (
+	"errors"
+	"fmt"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/eclipse/paho.mqtt.golang/packets"
+
+	"github.com/postroom/postroom/queue"
+)
+
+// errLost marks a publish whose PUBACK will never come because its
+// connection went away: Publish sends it again on the next connection.
+var errLost = errors.New("mqtt: connection lost")
+
+// connackCodes maps the CONNACK return codes of MQTT 3.1.1 to the
+// sentinels of package queue. It is the one table translating the
+// broker's refusals.
+var connackCodes = map[byte]error{
+	packets.ErrRefusedBadProtocolVersion:    queue.ErrUnsupported,
+	packets.ErrRefusedIDRejected:            queue.ErrInvalid,
+	packets.ErrRefusedServerUnavailable:     nil,
+	packets.ErrRefusedBadUsernameOrPassword: nil,
+	packets.ErrRefusedNotAuthorised:         nil,
+}
+
+// connectError wraps the error of a failed CONNECT.
+func connectError(tok *paho.ConnectToken) error {
+	err := tok.Error()
+	if s, ok := connackCodes[tok.ReturnCode()]; ok && s != nil {
+		return fmt.Errorf("%w: %w", s, err)
+	}
+	return err
+}
+
+func errClosed(op string) error { return fmt.Errorf("mqtt: %s: %w", op, queue.ErrClosed) }
+
+func errUnsupported(op, why string) error {
+	return fmt.Errorf("mqtt: %s: %w: %s", op, queue.ErrUnsupported, why)
+}
+
+func errInvalid(op, format string, args ...any) error {
+	return fmt.Errorf("mqtt: %s: %w: %s", op, queue.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+func errReceipt(op string, sentinel error, why string) error {
+	return fmt.Errorf("mqtt: %s: %w: %s", op, sentinel, why)
+}
+
+// ctxError is the error of an operation whose context ended: ctx's error,
+// with the last failure that kept it from completing.
+func ctxError(op string, err, last error) error {
+	if last != nil {
+		return fmt.Errorf("mqtt: %s: %w (last error: %v)", op, err, last)
+	}
+	return fmt.Errorf("mqtt: %s: %w", op, err)
+}

@@ -1,0 +1,251 @@
+package mqtt
+
+import (
+	"crypto/tls"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/postroom/postroom/queue"
+)
+
+// Defaults of [Options].
+const (
+	DefaultKeepAlive   = 30 * time.Second
+	DefaultWaitTime    = 20 * time.Second
+	DefaultDialTimeout = 10 * time.Second
+)
+
+// DefaultBackoff is the reconnect backoff when Options.Backoff is nil:
+// 100 ms doubling up to 5 s, with equal jitter.
+var DefaultBackoff = queue.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: queue.EqualJitter}
+
+// Options configure a [Broker]. The zero value works: it connects to the
+// one URL given to [Dial] without credentials under a random client id,
+// keeps the connection alive every 30 s and reconnects forever with
+// [DefaultBackoff].
+type Options struct {
+	// Endpoints are more brokers, tried in order after the URL given to
+	// Dial, on the first connection and on every reconnection: the
+	// standby of an Amazon MQ active/standby pair. Each is a URL
+	// (mqtt://, mqtts://, mqtt+ssl://, tcp://, ssl://) or host:port, which
+	// takes the scheme of Dial's URL. The URL's failover query parameter
+	// adds more.
+	Endpoints []string
+
+	// Username and Password authenticate. When both are empty the URL's
+	// user info is used.
+	Username, Password string
+
+	// ClientID is the MQTT client id of the broker's own connection, the
+	// one that publishes and holds the subscriptions without a name (a
+	// clean session). Empty means "postroom-" and random hex. A durable
+	// subscription has a connection of its own whose client id is its
+	// name.
+	ClientID string
+
+	// TLSConfig is used for mqtts endpoints; nil uses the system roots,
+	// which is what Amazon MQ needs. It is cloned per connection, and its
+	// ServerName defaults to the endpoint's host.
+	TLSConfig *tls.Config
+
+	// KeepAlive is the MQTT keep-alive interval; 0 means 30 s. A
+	// connection whose PINGREQ gets no answer is lost.
+	KeepAlive time.Duration
+
+	// WaitTime is Receive's default long-poll wait, used when
+	// ReceiveOptions.WaitTime is zero; 0 means 20 s.
+	WaitTime time.Duration
+
+	// RawPayload publishes bodies as they are, without the envelope that
+	// carries the id, the attributes and the subject, for subscribers
+	// that are not postroom. A message with attributes or a subject is
+	// then refused with queue.ErrUnsupported. Receiving recognises
+	// envelopes either way.
+	RawPayload bool
+
+	// Backoff spaces reconnection attempts (one attempt tries every
+	// endpoint); nil means DefaultBackoff.
+	Backoff queue.BackoffPolicy
+
+	// MaxReconnectAttempts gives up after that many failed attempts in a
+	// row, closing the broker; 0 retries forever.
+	MaxReconnectAttempts int
+
+	// DialTimeout bounds the TCP, TLS and MQTT handshakes with one
+	// endpoint, and each write; 0 means 10 s.
+	DialTimeout time.Duration
+}
+
+// config is Options with defaults applied and endpoints resolved.
+type config struct {
+	Options
+	endpoints []endpoint
+	name      string // the path of Dial's URL: a topic for pubsub.Open
+}
+
+// endpoint is one broker address to try.
+type endpoint struct {
+	addr       string // host:port
+	tls        bool
+	serverName string
+}
+
+// pahoURL is the address in paho's terms.
+func (e endpoint) pahoURL() string {
+	if e.tls {
+		return "ssl://" + e.addr
+	}
+	return "tcp://" + e.addr
+}
+
+func (e endpoint) String() string {
+	if e.tls {
+		return SchemeMQTTS + "://" + e.addr
+	}
+	return SchemeMQTT + "://" + e.addr
+}
+
+// newConfig validates opts and resolves the endpoints of rawURL.
+func newConfig(rawURL string, opts Options) (*config, error) {
+	const op = "dial"
+	c := &config{Options: opts}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"keep-alive", &c.KeepAlive, DefaultKeepAlive},
+		{"wait time", &c.WaitTime, DefaultWaitTime},
+		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
+	} {
+		if *d.v < 0 {
+			return nil, errInvalid(op, "negative %s %v", d.name, *d.v)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if c.KeepAlive < time.Second {
+		return nil, errInvalid(op, "keep-alive %v under 1s", c.KeepAlive)
+	}
+	if c.MaxReconnectAttempts < 0 {
+		return nil, errInvalid(op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
+	}
+	if c.Backoff == nil {
+		c.Backoff = DefaultBackoff
+	}
+
+	u, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if c.Username == "" && c.Password == "" && u.User != nil {
+		c.Username = u.User.Username()
+		c.Password, _ = u.User.Password()
+	}
+	c.name = strings.TrimPrefix(u.Path, "/")
+	q := u.Query()
+	for _, d := range []struct {
+		param string
+		v     *time.Duration
+		set   bool
+	}{
+		{"keep_alive", &c.KeepAlive, opts.KeepAlive != 0},
+		{"wait_time", &c.WaitTime, opts.WaitTime != 0},
+		{"dial_timeout", &c.DialTimeout, opts.DialTimeout != 0},
+	} {
+		v := q.Get(d.param)
+		if v == "" || d.set {
+			continue
+		}
+		t, err := time.ParseDuration(v)
+		if err != nil || t <= 0 || d.param == "keep_alive" && t < time.Second {
+			return nil, errInvalid(op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
+		}
+		*d.v = t
+	}
+	if v := q.Get("client_id"); v != "" && c.ClientID == "" {
+		c.ClientID = v
+	}
+	if v := q.Get("raw_payload"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return nil, errInvalid(op, "raw_payload=%q in the URL (want true or false)", v)
+		}
+		c.RawPayload = c.RawPayload || b
+	}
+	c.endpoints = append(c.endpoints, newEndpoint(u))
+	for _, hosts := range q["failover"] {
+		for h := range strings.SplitSeq(hosts, ",") {
+			if h = strings.TrimSpace(h); h == "" {
+				continue
+			}
+			ep, err := parseEndpoint(h, u.Scheme)
+			if err != nil {
+				return nil, err
+			}
+			c.endpoints = append(c.endpoints, ep)
+		}
+	}
+	for _, raw := range opts.Endpoints {
+		ep, err := parseEndpoint(raw, u.Scheme)
+		if err != nil {
+			return nil, err
+		}
+		c.endpoints = append(c.endpoints, ep)
+	}
+	return c, nil
+}
+
+// secureSchemes are the schemes of MQTT over TLS; plainSchemes of plain
+// MQTT. paho's names (tcp, ssl, tls, tcps) are taken too.
+var (
+	plainSchemes  = map[string]bool{SchemeMQTT: true, "tcp": true}
+	secureSchemes = map[string]bool{SchemeMQTTS: true, SchemeMQTTSSL: true, "ssl": true, "tls": true, "tcps": true}
+)
+
+// parseURL parses an MQTT URL.
+func parseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, errInvalid("dial", "%v", err)
+	}
+	if !plainSchemes[u.Scheme] && !secureSchemes[u.Scheme] {
+		return nil, errInvalid("dial", "scheme %q (want %s or %s)", u.Scheme, SchemeMQTT, SchemeMQTTS)
+	}
+	if u.Host == "" {
+		return nil, errInvalid("dial", "URL %q has no host", u.Redacted())
+	}
+	return u, nil
+}
+
+// parseEndpoint parses a failover endpoint: a URL, or host:port taking
+// the scheme of the main URL.
+func parseEndpoint(raw, scheme string) (endpoint, error) {
+	if !strings.Contains(raw, "://") {
+		if _, _, err := net.SplitHostPort(raw); err != nil {
+			return endpoint{}, errInvalid("dial", "failover endpoint %q: want host:port or a URL", raw)
+		}
+		raw = scheme + "://" + raw
+	}
+	u, err := parseURL(raw)
+	if err != nil {
+		return endpoint{}, err
+	}
+	return newEndpoint(u), nil
+}
+
+func newEndpoint(u *url.URL) endpoint {
+	secure := secureSchemes[u.Scheme]
+	port := u.Port()
+	if port == "" {
+		port = "1883"
+		if secure {
+			port = "8883"
+		}
+	}
+	return endpoint{addr: net.JoinHostPort(u.Hostname(), port), tls: secure, serverName: u.Hostname()}
+}

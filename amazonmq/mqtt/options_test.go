@@ -1,0 +1,100 @@
+package mqtt
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postroom/postroom/queue"
+)
+
+func TestNewConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		url     string
+		opts    Options
+		check   func(t *testing.T, c *config)
+		wantErr error
+	}{
+		{
+			name: "defaults",
+			url:  "mqtt://broker.example",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, []endpoint{{addr: "broker.example:1883", serverName: "broker.example"}}, c.endpoints)
+				assert.Equal(t, DefaultKeepAlive, c.KeepAlive)
+				assert.Equal(t, DefaultWaitTime, c.WaitTime)
+				assert.Equal(t, DefaultDialTimeout, c.DialTimeout)
+				assert.Equal(t, DefaultBackoff, c.Backoff)
+			},
+		},
+		{
+			name: "amazon mq active/standby",
+			url:  "mqtt+ssl://user:secret@b-1.mq.eu-west-1.amazonaws.com:8883/sensors/%23?failover=b-2.mq.eu-west-1.amazonaws.com:8883&client_id=svc",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, []endpoint{
+					{addr: "b-1.mq.eu-west-1.amazonaws.com:8883", tls: true, serverName: "b-1.mq.eu-west-1.amazonaws.com"},
+					{addr: "b-2.mq.eu-west-1.amazonaws.com:8883", tls: true, serverName: "b-2.mq.eu-west-1.amazonaws.com"},
+				}, c.endpoints)
+				assert.Equal(t, "user", c.Username)
+				assert.Equal(t, "secret", c.Password)
+				assert.Equal(t, "svc", c.ClientID)
+				assert.Equal(t, "sensors/#", c.name)
+				assert.Equal(t, "ssl://b-1.mq.eu-west-1.amazonaws.com:8883", c.endpoints[0].pahoURL())
+			},
+		},
+		{
+			name: "paho schemes and default ports",
+			url:  "tcp://a?failover=ssl://b,mqtts://c:9,d:4",
+			check: func(t *testing.T, c *config) {
+				var got []string
+				for _, ep := range c.endpoints {
+					got = append(got, ep.String())
+				}
+				assert.Equal(t, []string{"mqtt://a:1883", "mqtts://b:8883", "mqtts://c:9", "mqtt://d:4"}, got)
+			},
+		},
+		{
+			name: "query parameters",
+			url:  "mqtt://a?keep_alive=5s&wait_time=2s&dial_timeout=3s&raw_payload=true",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, 5*time.Second, c.KeepAlive)
+				assert.Equal(t, 2*time.Second, c.WaitTime)
+				assert.Equal(t, 3*time.Second, c.DialTimeout)
+				assert.True(t, c.RawPayload)
+			},
+		},
+		{name: "wrong scheme", url: "amqp://a", wantErr: queue.ErrInvalid},
+		{name: "no host", url: "mqtt:///t", wantErr: queue.ErrInvalid},
+		{name: "bad failover", url: "mqtt://a?failover=nohostport", wantErr: queue.ErrInvalid},
+		{name: "short keep-alive", url: "mqtt://a?keep_alive=10ms", wantErr: queue.ErrInvalid},
+		{name: "negative wait", url: "mqtt://a", opts: Options{WaitTime: -1}, wantErr: queue.ErrInvalid},
+		{name: "bad bool", url: "mqtt://a?raw_payload=maybe", wantErr: queue.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := newConfig(tc.url, tc.opts)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			tc.check(t, c)
+		})
+	}
+}
+
+func FuzzNewConfig(f *testing.F) {
+	f.Add("mqtt+ssl://u:p@b-1:8883/t?failover=b-2:8883&keep_alive=5s")
+	f.Add("tcp://a?client_id=x&raw_payload=1")
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := newConfig(raw, Options{})
+		if err != nil {
+			require.ErrorIs(t, err, queue.ErrInvalid)
+			return
+		}
+		require.NotEmpty(t, c.endpoints)
+		require.GreaterOrEqual(t, c.KeepAlive, time.Second)
+	})
+}

@@ -1,0 +1,64 @@
+package mqtt
+
+import (
+	"context"
+	"net/url"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/pubsub"
+	"github.com/postroom/postroom/queue"
+)
+
+// URL schemes this package registers with pubsub.Register and
+// broker.Register. paho's own names (tcp://, ssl://) are accepted by
+// [Dial] too, but not registered: they name no protocol.
+const (
+	SchemeMQTT    = "mqtt"
+	SchemeMQTTS   = "mqtts"
+	SchemeMQTTSSL = "mqtt+ssl" // as the Amazon MQ console shows MQTT endpoints
+)
+
+func init() {
+	for _, s := range []string{SchemeMQTT, SchemeMQTTS, SchemeMQTTSSL} {
+		pubsub.Register(s, opener{})
+		broker.Register(s, opener{})
+	}
+}
+
+// opener opens brokers and topics by URL.
+type opener struct{}
+
+// OpenBroker dials the broker of u.
+func (opener) OpenBroker(ctx context.Context, u *url.URL) (broker.Broker, error) {
+	return Dial(ctx, u.String(), Options{})
+}
+
+// OpenTopic dials a connection of its own for the topic named by u's path
+// (escape # as %23); it is closed when the topic and its subscriptions
+// are.
+func (opener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+	b, err := Dial(ctx, u.String(), Options{})
+	if err != nil {
+		return nil, err
+	}
+	t, err := b.OpenTopic(ctx, b.cfg.name)
+	if err != nil {
+		_ = b.Close()
+		return nil, err
+	}
+	t.owned = true
+	b.retain()
+	return t, nil
+}
+
+// TopicOf returns the topic a delivery of this driver was published to,
+// which tells the topics of a wildcard subscription apart.
+func TopicOf(d *queue.Delivery) (string, bool) {
+	var m paho.Message
+	if d == nil || !d.As(&m) {
+		return "", false
+	}
+	return m.Topic(), true
+}

@@ -1,0 +1,96 @@
+package stomp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	gostomp "github.com/go-stomp/stomp/v3"
+	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/postroom/postroom/queue"
+)
+
+// errLost marks an operation whose receipt will never come because its
+// connection went away: Send and Publish send it again on the next
+// connection.
+var errLost = errors.New("stomp: connection lost")
+
+// lostError is why a connection went away. broker says the broker sent an
+// ERROR frame that answered no receipt (rather than the network failing),
+// so an operation in flight may be what it refused: it is retried alone.
+type lostError struct {
+	cause  error
+	broker bool
+}
+
+func (e *lostError) Error() string { return "stomp: connection lost: " + e.cause.Error() }
+
+func (e *lostError) Unwrap() []error { return []error{errLost, e.cause} }
+
+// errorMessages maps the text of ActiveMQ ERROR frames to the sentinels of
+// package queue. It is the one table translating the broker's errors.
+var errorMessages = []struct {
+	contains string
+	sentinel error
+}{
+	{"Unexpected ACK received", queue.ErrReceiptInvalid},
+	{"Unexpected NACK received", queue.ErrReceiptInvalid},
+	{"InvalidClientIDException", queue.ErrExists},
+	{"already connected", queue.ErrExists},
+	{"Durable consumer is in use", queue.ErrExists},
+	{"exceeds the maximum", queue.ErrTooLarge},
+	{"Frame size", queue.ErrTooLarge},
+	{"frame size", queue.ErrTooLarge},
+	{"InvalidDestinationException", queue.ErrInvalid},
+	{"Invalid destination", queue.ErrInvalid},
+	{"No subscription matched", queue.ErrNotFound},
+}
+
+// frameError turns an ERROR frame into a *queue.Error whose Code is the
+// Java exception's class (when the body names one) and whose Cause is the
+// go-stomp Error holding the frame.
+func frameError(op string, f *frame.Frame) error {
+	msg := f.Header.Get(frame.Message)
+	body := string(f.Body)
+	code := ""
+	if line, _, _ := strings.Cut(body, "\n"); line != "" {
+		if cls, _, ok := strings.Cut(line, ":"); ok && strings.Contains(cls, ".") && !strings.ContainsAny(cls, " \t") {
+			code = cls[strings.LastIndexByte(cls, '.')+1:]
+		}
+	}
+	var sentinel error
+	for _, m := range errorMessages {
+		if strings.Contains(msg, m.contains) || strings.Contains(body, m.contains) {
+			sentinel = m.sentinel
+			break
+		}
+	}
+	if msg == "" {
+		msg = "the broker sent an ERROR frame"
+	}
+	return &queue.Error{Op: op, Code: code, Message: msg, Err: sentinel, Cause: gostomp.Error{Message: msg, Frame: f}}
+}
+
+func errClosed(op string) error { return fmt.Errorf("stomp: %s: %w", op, queue.ErrClosed) }
+
+func errUnsupported(op, why string) error {
+	return fmt.Errorf("stomp: %s: %w: %s", op, queue.ErrUnsupported, why)
+}
+
+func errInvalid(op, format string, args ...any) error {
+	return fmt.Errorf("stomp: %s: %w: %s", op, queue.ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+func errReceipt(op string, sentinel error, why string) error {
+	return fmt.Errorf("stomp: %s: %w: %s", op, sentinel, why)
+}
+
+// ctxError is the error of an operation whose context ended: ctx's error,
+// with the last failure that kept it from completing.
+func ctxError(op string, err, last error) error {
+	if last != nil {
+		return fmt.Errorf("stomp: %s: %w (last error: %v)", op, err, last)
+	}
+	return fmt.Errorf("stomp: %s: %w", op, err)
+}

@@ -1,0 +1,124 @@
+package stomp
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/postroom/postroom/queue"
+)
+
+func TestNewConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		url     string
+		opts    Options
+		check   func(t *testing.T, c *config)
+		wantErr error
+	}{
+		{
+			name: "defaults",
+			url:  "stomp://broker.example",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, []endpoint{{addr: "broker.example:61613", serverName: "broker.example"}}, c.endpoints)
+				assert.Equal(t, DefaultPrefetch, c.Prefetch)
+				assert.Equal(t, DefaultWaitTime, c.WaitTime)
+				assert.Equal(t, DefaultHeartbeat, c.Heartbeat)
+				assert.Equal(t, DefaultDialTimeout, c.DialTimeout)
+				assert.Equal(t, DefaultBackoff, c.Backoff)
+				assert.Empty(t, c.name)
+			},
+		},
+		{
+			name: "amazon mq active/standby",
+			url:  "stomp+ssl://user:secret@b-1.mq.eu-west-1.amazonaws.com:61614/orders?failover=b-2.mq.eu-west-1.amazonaws.com:61614&client_id=svc",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, []endpoint{
+					{addr: "b-1.mq.eu-west-1.amazonaws.com:61614", tls: true, serverName: "b-1.mq.eu-west-1.amazonaws.com"},
+					{addr: "b-2.mq.eu-west-1.amazonaws.com:61614", tls: true, serverName: "b-2.mq.eu-west-1.amazonaws.com"},
+				}, c.endpoints)
+				assert.Equal(t, "user", c.Login)
+				assert.Equal(t, "secret", c.Passcode)
+				assert.Equal(t, "svc", c.ClientID)
+				assert.Equal(t, "orders", c.name)
+			},
+		},
+		{
+			name: "tls default port",
+			url:  "stomp+ssl://b-1",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, "b-1:61614", c.endpoints[0].addr)
+				assert.True(t, c.endpoints[0].tls)
+			},
+		},
+		{
+			name: "endpoints option after the URL's",
+			url:  "stomp://a:1?failover=b:2",
+			opts: Options{Endpoints: []string{"c:3", "stomp+ssl://d:4"}},
+			check: func(t *testing.T, c *config) {
+				require.Len(t, c.endpoints, 4)
+				assert.Equal(t, []string{"stomp://a:1", "stomp://b:2", "stomp://c:3", "stomp+ssl://d:4"},
+					[]string{c.endpoints[0].String(), c.endpoints[1].String(), c.endpoints[2].String(), c.endpoints[3].String()})
+			},
+		},
+		{
+			name: "query parameters",
+			url:  "stomp://a?prefetch=7&wait_time=2s&heartbeat=0&dial_timeout=3s&scheduled_delivery=true&ack_receipts=1&host=/",
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, 7, c.Prefetch)
+				assert.Equal(t, 2*time.Second, c.WaitTime)
+				assert.Negative(t, c.Heartbeat, "heartbeat=0 turns heart-beating off")
+				assert.Equal(t, 3*time.Second, c.DialTimeout)
+				assert.True(t, c.ScheduledDelivery)
+				assert.True(t, c.AckReceipts)
+				assert.Equal(t, "/", c.Host)
+			},
+		},
+		{
+			name: "options win over the query",
+			url:  "stomp://u:p@a?prefetch=7&client_id=x",
+			opts: Options{Prefetch: 3, ClientID: "y", Login: "me"},
+			check: func(t *testing.T, c *config) {
+				assert.Equal(t, 3, c.Prefetch)
+				assert.Equal(t, "y", c.ClientID)
+				assert.Equal(t, "me", c.Login)
+				assert.Empty(t, c.Passcode, "the URL's user info is used only when no login is given")
+			},
+		},
+		{name: "wrong scheme", url: "amqp://a", wantErr: queue.ErrInvalid},
+		{name: "no host", url: "stomp:///q", wantErr: queue.ErrInvalid},
+		{name: "bad failover", url: "stomp://a?failover=nohostport", wantErr: queue.ErrInvalid},
+		{name: "bad prefetch", url: "stomp://a?prefetch=-1", wantErr: queue.ErrInvalid},
+		{name: "negative prefetch option", url: "stomp://a", opts: Options{Prefetch: -1}, wantErr: queue.ErrInvalid},
+		{name: "bad duration", url: "stomp://a?wait_time=soon", wantErr: queue.ErrInvalid},
+		{name: "bad bool", url: "stomp://a?ack_receipts=maybe", wantErr: queue.ErrInvalid},
+		{name: "negative reconnect attempts", url: "stomp://a", opts: Options{MaxReconnectAttempts: -1}, wantErr: queue.ErrInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := newConfig(tc.url, tc.opts)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			tc.check(t, c)
+		})
+	}
+}
+
+func FuzzNewConfig(f *testing.F) {
+	f.Add("stomp+ssl://u:p@b-1:61614/q?failover=b-2:61614&prefetch=5&heartbeat=0")
+	f.Add("stomp://a?wait_time=1s&client_id=x")
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := newConfig(raw, Options{})
+		if err != nil {
+			require.ErrorIs(t, err, queue.ErrInvalid)
+			return
+		}
+		require.NotEmpty(t, c.endpoints)
+		require.Positive(t, c.Prefetch)
+	})
+}
