@@ -13,8 +13,10 @@ type Message struct {
 	ID string
 	// Body is the payload. Drivers copy it on Publish.
 	Body []byte
-	// Subject is the SNS subject (under 100 characters, no line breaks);
-	// broker drivers carry it as an attribute.
+	// Subject is the SNS subject (under 100 characters, no line breaks).
+	// SNS puts it in the JSON envelope (and drops it with raw delivery);
+	// broker drivers, which have no such field, deliver it as the String
+	// attribute "Subject" unless the message has an attribute of that name.
 	Subject string
 	// Attributes are typed attributes; SNS filter policies match them.
 	Attributes queue.Attributes
