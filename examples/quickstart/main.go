@@ -7,6 +7,7 @@
 // The same program runs on any other driver by URL, for example
 //
 //	go run ./examples/quickstart -queue 'amqp://guest:guest@127.0.0.1:5672/?queue=MyQueue'
+//	go run ./examples/quickstart -queue 'stomp://127.0.0.1:61613/MyQueue'
 package main
 
 import (
@@ -16,7 +17,9 @@ import (
 	"log"
 	"time"
 
-	_ "github.com/postroom/postroom/memory" // registers mem://
+	_ "github.com/postroom/postroom/amazonmq/amqp"  // registers amqp:// and amqps://
+	_ "github.com/postroom/postroom/amazonmq/stomp" // registers stomp:// and stomp+ssl://
+	_ "github.com/postroom/postroom/memory"         // registers mem://
 	"github.com/postroom/postroom/queue"
 )
 
