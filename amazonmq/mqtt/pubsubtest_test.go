@@ -1,0 +1,30 @@
+package mqtt
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/postroom/postroom/pubsub"
+	"github.com/postroom/postroom/pubsub/pubsubtest"
+)
+
+var topicSeq atomic.Uint64
+
+func TestTopicConformance(t *testing.T) {
+	eachBroker(t, func(t *testing.T, url string) {
+		pubsubtest.Run(t, pubsubtest.Harness{
+			New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
+				b := dial(t, url, Options{})
+				name := fmt.Sprintf("postroom/test/pubsubtest/%d-%d", time.Now().UnixNano(), topicSeq.Add(1))
+				tp, err := b.OpenTopic(t.Context(), name)
+				require.NoError(t, err)
+				return tp
+			},
+			Caps: pubsubtest.Capabilities{Durable: true, Attributes: true},
+		})
+	})
+}
