@@ -6,9 +6,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 func TestFanout(t *testing.T) {
+	defer goleak.VerifyNone(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
