@@ -15,22 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/drivertest"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
-
-func receiveN(t *testing.T, r queue.Receiver, n int) []*queue.Delivery {
-	t.Helper()
-	var got []*queue.Delivery
-	deadline := time.Now().Add(20 * time.Second)
-	for len(got) < n && time.Now().Before(deadline) {
-		ds, err := r.Receive(t.Context(), queue.ReceiveOptions{MaxMessages: n - len(got), WaitTime: time.Second})
-		require.NoError(t, err)
-		got = append(got, ds...)
-	}
-	require.Len(t, got, n)
-	return got
-}
 
 func TestUnroutable(t *testing.T) {
 	ctx := t.Context()
@@ -89,7 +77,7 @@ func TestBatchErrorIsIndexAligned(t *testing.T) {
 	assert.Equal(t, []int{1, 3}, be.Failed())
 	assert.ErrorIs(t, be.Errs[1], queue.ErrInvalid)
 	assert.ErrorIs(t, be.Errs[3], queue.ErrUnsupported)
-	ds := receiveN(t, q, 2)
+	ds := drivertest.ReceiveN(t, q, 2)
 	require.NoError(t, q.Ack(ctx, ds...))
 }
 
@@ -129,7 +117,7 @@ func TestSubscriptions(t *testing.T) {
 	defer sub.Close()
 	m := &pubsub.Message{Body: []byte("hello"), Subject: "greeting", GroupID: "g1"}
 	require.NoError(t, tp.Publish(ctx, m))
-	d := receiveN(t, sub, 1)[0]
+	d := drivertest.ReceiveN(t, sub, 1)[0]
 	assert.Equal(t, m.ID, d.ID)
 	assert.Equal(t, "greeting", d.Attributes.Get(SubjectAttribute))
 	assert.Equal(t, "g1", d.GroupID)
@@ -140,7 +128,7 @@ func TestSubscriptions(t *testing.T) {
 	// A delayed nack on an exclusive subscription goes through an
 	// exclusive retry queue.
 	require.NoError(t, sub.Nack(ctx, 200*time.Millisecond, d))
-	d2 := receiveN(t, sub, 1)[0]
+	d2 := drivertest.ReceiveN(t, sub, 1)[0]
 	assert.Equal(t, "hello", string(d2.Body))
 	assert.Equal(t, 2, d2.ReceiveCount)
 	assert.False(t, d2.FirstReceivedAt.IsZero())
@@ -152,7 +140,7 @@ func TestSettleTwice(t *testing.T) {
 	b := dial(t, Options{})
 	q := testQueue(t, b)
 	require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("once")}, &queue.Message{Body: []byte("twice")}))
-	ds := receiveN(t, q, 2)
+	ds := drivertest.ReceiveN(t, q, 2)
 	require.NoError(t, q.Ack(ctx, ds[0]))
 	err := q.Ack(ctx, ds[0])
 	assert.ErrorIs(t, err, queue.ErrReceiptInvalid, "a second ack is refused here, not sent (it would close the channel)")
@@ -203,39 +191,11 @@ func (c *cutter) cut() {
 	c.conns = nil
 }
 
-// states collects a broker's state changes.
-type states struct {
-	ch chan broker.StateChange
-}
-
-func watchStates(t *testing.T, b *Broker) *states {
-	s := &states{ch: make(chan broker.StateChange, 64)}
-	stop := b.NotifyState(func(sc broker.StateChange) { s.ch <- sc })
-	t.Cleanup(stop)
-	return s
-}
-
-// await waits for a change to state to.
-func (s *states) await(t *testing.T, to broker.State) broker.StateChange {
-	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		select {
-		case sc := <-s.ch:
-			if sc.To == to {
-				return sc
-			}
-		case <-timeout:
-			t.Fatalf("no change to %v within 30s", to)
-		}
-	}
-}
-
 func TestReconnect(t *testing.T) {
 	ctx := t.Context()
 	c := &cutter{}
 	b := dial(t, Options{wrapConn: c.wrap, Backoff: queue.BackoffFunc(func(int) time.Duration { return 50 * time.Millisecond })})
-	st := watchStates(t, b)
+	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
 	tp, err := b.DeclareTopic(ctx, uniqueName(t, "t"))
 	require.NoError(t, err)
@@ -245,25 +205,25 @@ func TestReconnect(t *testing.T) {
 	defer sub.Close()
 
 	require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("before")}))
-	d := receiveN(t, q, 1)[0]
+	d := drivertest.ReceiveN(t, q, 1)[0]
 
 	c.cut()
-	lost := st.await(t, broker.Reconnecting)
+	lost := st.Await(t, broker.Reconnecting)
 	assert.Error(t, lost.Err, "the change says why")
-	back := st.await(t, broker.Connected)
+	back := st.Await(t, broker.Connected)
 	assert.NotEmpty(t, back.Endpoint)
 	assert.Equal(t, broker.Connected, b.State())
 
 	err = q.Ack(ctx, d)
 	require.ErrorIs(t, err, queue.ErrReceiptExpired, "a delivery tag of the old channel")
-	d2 := receiveN(t, q, 1)[0]
+	d2 := drivertest.ReceiveN(t, q, 1)[0]
 	assert.Equal(t, d.ID, d2.ID, "the broker redelivers the unacked message")
 	assert.Equal(t, 2, d2.ReceiveCount, "and flags it redelivered")
 	require.NoError(t, q.Ack(ctx, d2))
 
 	// The exclusive subscription queue was declared and bound again.
 	require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("after")}))
-	ds := receiveN(t, sub, 1)
+	ds := drivertest.ReceiveN(t, sub, 1)
 	require.NoError(t, sub.Ack(ctx, ds...))
 
 	// A send while the connection is down waits for the next one.
@@ -273,7 +233,7 @@ func TestReconnect(t *testing.T) {
 		assert.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("during")}), "a send during an outage")
 	})
 	wg.Wait()
-	d3 := receiveN(t, q, 1)[0]
+	d3 := drivertest.ReceiveN(t, q, 1)[0]
 	assert.Equal(t, "during", string(d3.Body))
 	require.NoError(t, q.Ack(ctx, d3))
 }
@@ -281,10 +241,10 @@ func TestReconnect(t *testing.T) {
 func TestSendDuringOutageHonoursContext(t *testing.T) {
 	c := &cutter{}
 	b := dial(t, Options{wrapConn: c.wrap, Backoff: queue.BackoffFunc(func(int) time.Duration { return time.Hour })})
-	st := watchStates(t, b)
+	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
 	c.down()
-	st.await(t, broker.Reconnecting)
+	st.Await(t, broker.Reconnecting)
 	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -298,10 +258,10 @@ func TestSendDuringOutageHonoursContext(t *testing.T) {
 func TestGiveUp(t *testing.T) {
 	c := &cutter{}
 	b := dial(t, Options{wrapConn: c.wrap, MaxReconnectAttempts: 2, Backoff: queue.BackoffFunc(func(int) time.Duration { return 10 * time.Millisecond })})
-	st := watchStates(t, b)
+	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
 	c.down()
-	closed := st.await(t, broker.Closed)
+	closed := st.Await(t, broker.Closed)
 	assert.Error(t, closed.Err)
 	assert.ErrorIs(t, q.Send(t.Context(), &queue.Message{Body: []byte("x")}), queue.ErrClosed)
 	_, err := b.DeclareQueue(t.Context(), "x")
@@ -333,7 +293,7 @@ func TestFailover(t *testing.T) {
 			assert.Equal(t, good, addr)
 			q := testQueue(t, b)
 			require.NoError(t, q.Send(t.Context(), &queue.Message{Body: []byte("via the second endpoint")}))
-			require.NoError(t, q.Ack(t.Context(), receiveN(t, q, 1)...))
+			require.NoError(t, q.Ack(t.Context(), drivertest.ReceiveN(t, q, 1)...))
 		})
 	}
 
@@ -357,7 +317,7 @@ func TestURLOpeners(t *testing.T) {
 	require.IsType(t, &Queue{}, q)
 	assert.Equal(t, 5, q.(*Queue).Describe().MaxBatch)
 	require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("by url")}))
-	d := receiveN(t, q, 1)[0]
+	d := drivertest.ReceiveN(t, q, 1)[0]
 	require.NoError(t, q.Ack(ctx, d))
 	require.NoError(t, q.(*Queue).Delete(ctx))
 	require.NoError(t, q.Close())
@@ -370,7 +330,7 @@ func TestURLOpeners(t *testing.T) {
 	require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("by url")}))
 	require.NoError(t, tp.(*Topic).Delete(ctx))
 	// The connection stays up for the subscription.
-	ds := receiveN(t, sub, 1)
+	ds := drivertest.ReceiveN(t, sub, 1)
 	require.NoError(t, sub.Ack(ctx, ds...))
 	require.NoError(t, sub.Close())
 

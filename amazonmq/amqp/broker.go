@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/reconnect"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -213,28 +213,17 @@ func (b *Broker) run() {
 		b.mu.Unlock()
 		s.close()
 
-		for attempt := 1; ; attempt++ {
-			err := b.connect(b.ctx)
-			if err == nil {
-				break
-			}
-			if b.ctx.Err() != nil {
-				return
-			}
+		policy := reconnect.Policy{Backoff: b.cfg.Backoff, MaxAttempts: b.cfg.MaxReconnectAttempts}
+		err = reconnect.Retry(b.ctx, policy, b.connect, func(err error) {
 			b.mu.Lock()
 			b.lastErr = err
 			b.mu.Unlock()
-			if n := b.cfg.MaxReconnectAttempts; n > 0 && attempt >= n {
-				b.giveUp(fmt.Errorf("amqp: gave up reconnecting after %d attempts: %w", attempt, err))
-				return
-			}
-			t := time.NewTimer(b.cfg.Backoff.Delay(attempt))
-			select {
-			case <-t.C:
-			case <-b.ctx.Done():
-				t.Stop()
-				return
-			}
+		})
+		if _, ok := errors.AsType[*reconnect.GaveUpError](err); ok {
+			b.giveUp(fmt.Errorf("amqp: %w", err))
+		}
+		if err != nil {
+			return
 		}
 	}
 }

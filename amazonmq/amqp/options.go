@@ -6,9 +6,9 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/postroom/postroom/internal/brokeraddr"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -209,18 +209,13 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	}
 
 	c.endpoints = append(c.endpoints, newEndpoint(u))
-	for _, hosts := range q["failover"] {
-		for h := range strings.SplitSeq(hosts, ",") {
-			if h = strings.TrimSpace(h); h == "" {
-				continue
-			}
-			if _, _, err := net.SplitHostPort(h); err != nil {
-				return nil, errInvalid(op, "failover host %q: want host:port", h)
-			}
-			fu := *u
-			fu.Host = h
-			c.endpoints = append(c.endpoints, newEndpoint(&fu))
+	for _, h := range brokeraddr.Failover(q) {
+		if _, _, err := net.SplitHostPort(h); err != nil {
+			return nil, errInvalid(op, "failover host %q: want host:port", h)
 		}
+		fu := *u
+		fu.Host = h
+		c.endpoints = append(c.endpoints, newEndpoint(&fu))
 	}
 	for _, raw := range opts.Endpoints {
 		eu, err := parseURL(raw)
@@ -232,17 +227,16 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	return c, nil
 }
 
+// protocol is what AMQP URLs look like. An endpoint of this driver is
+// the whole URL, virtual host and parameters included (see newEndpoint),
+// so only its parsing is taken from package brokeraddr.
+var protocol = &brokeraddr.Protocol{Scheme: "amqp", TLSScheme: "amqps"}
+
 // parseURL parses an amqp:// or amqps:// URL.
 func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
+	u, err := protocol.Parse(raw)
 	if err != nil {
 		return nil, errInvalid("dial", "%v", err)
-	}
-	if u.Scheme != "amqp" && u.Scheme != "amqps" {
-		return nil, errInvalid("dial", "scheme %q (want amqp or amqps)", u.Scheme)
-	}
-	if u.Host == "" {
-		return nil, errInvalid("dial", "URL %q has no host", u.Redacted())
 	}
 	return u, nil
 }

@@ -311,6 +311,31 @@ func (b *Broker) publish(ctx context.Context, op string, out []outgoing, done <-
 	return errs
 }
 
+// publishAll publishes msgs, each made an outgoing by conv (which refuses
+// the messages it cannot publish), and returns every message's outcome as
+// batchResult does. It is Queue.Send and Topic.Publish.
+func publishAll[M any](ctx context.Context, b *Broker, op string, msgs []*M, conv func(op string, m *M) (outgoing, error)) error {
+	errs := make([]error, len(msgs))
+	out := make([]outgoing, 0, len(msgs))
+	pos := make([]int, 0, len(msgs))
+	for i, m := range msgs {
+		o, err := conv(op, m)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		out = append(out, o)
+		pos = append(pos, i)
+	}
+	if len(out) > 0 {
+		perrs := b.publish(ctx, op, out, nil)
+		for k, i := range pos {
+			errs[i] = perrs[k]
+		}
+	}
+	return batchResult(errs)
+}
+
 // batchResult turns per-message errors into the error of a batch call:
 // nil when all succeeded, the error itself when there is one message or
 // all failed with the same error, a *queue.BatchError otherwise.

@@ -84,25 +84,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	if q.closed.Load() {
 		return errClosed(op)
 	}
-	errs := make([]error, len(msgs))
-	out := make([]outgoing, 0, len(msgs))
-	pos := make([]int, 0, len(msgs))
-	for i, m := range msgs {
-		o, err := q.outgoing(op, m)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		out = append(out, o)
-		pos = append(pos, i)
-	}
-	if len(out) > 0 {
-		perrs := q.b.publish(ctx, op, out, nil)
-		for k, i := range pos {
-			errs[i] = perrs[k]
-		}
-	}
-	return batchResult(errs)
+	return publishAll(ctx, q.b, op, msgs, q.outgoing)
 }
 
 func (q *Queue) outgoing(op string, m *queue.Message) (outgoing, error) {

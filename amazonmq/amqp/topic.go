@@ -65,25 +65,7 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	if t.closed.Load() {
 		return errClosed(op)
 	}
-	errs := make([]error, len(msgs))
-	out := make([]outgoing, 0, len(msgs))
-	pos := make([]int, 0, len(msgs))
-	for i, m := range msgs {
-		o, err := t.outgoing(op, m)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		out = append(out, o)
-		pos = append(pos, i)
-	}
-	if len(out) > 0 {
-		perrs := t.b.publish(ctx, op, out, nil)
-		for k, i := range pos {
-			errs[i] = perrs[k]
-		}
-	}
-	return batchResult(errs)
+	return publishAll(ctx, t.b, op, msgs, t.outgoing)
 }
 
 func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/brokerstate"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -27,7 +28,7 @@ type Broker struct {
 	idPrefix string        // makes message ids unique across brokers
 	idSeq    atomic.Uint64 // makes them unique within this one
 	genSeq   atomic.Uint64 // numbers links, for receipts
-	notify   *notifier
+	notify   *brokerstate.Notifier
 	clientID string // of the broker's own connection; subscriptions without a name add a suffix
 	subSeq   atomic.Uint64
 	main     *session // the broker's own connection, which publishes
@@ -58,7 +59,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 	b := &Broker{
 		cfg:      cfg,
 		idPrefix: hex.EncodeToString(seed[:]) + "-",
-		notify:   newNotifier(),
+		notify:   brokerstate.New(),
 		children: make(map[child]struct{}),
 		down:     make(map[*session]struct{}),
 	}
@@ -83,14 +84,14 @@ func (b *Broker) Capabilities() broker.Capabilities {
 // State returns the state of the broker's connections: the broker's own
 // (which publishes) and one per subscription. It is Reconnecting while
 // any of them is, and Connected when all are.
-func (b *Broker) State() broker.State { return b.notify.get() }
+func (b *Broker) State() broker.State { return b.notify.Get() }
 
 // NotifyState calls f on each change of state, from one goroutine, in
 // order, until stop is called or the broker is closed (the move to Closed
 // is the last call). f must not block for long. The state is that of all
 // the broker's connections together; a change carries the endpoint and
 // error of the connection that caused it.
-func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return b.notify.add(f) }
+func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return b.notify.Add(f) }
 
 // sessionUp, sessionDown and sessionGone track the sessions'
 // connections; the broker is Connected when none is down.
@@ -100,7 +101,7 @@ func (b *Broker) sessionUp(s *session, endpoint string) {
 	up := len(b.down) == 0 && !b.closed
 	b.mu.Unlock()
 	if up {
-		b.notify.set(broker.Connected, nil, endpoint)
+		b.notify.Set(broker.Connected, nil, endpoint)
 	}
 }
 
@@ -110,7 +111,7 @@ func (b *Broker) sessionDown(s *session, err error, endpoint string) {
 	closed := b.closed
 	b.mu.Unlock()
 	if !closed {
-		b.notify.set(broker.Reconnecting, err, endpoint)
+		b.notify.Set(broker.Reconnecting, err, endpoint)
 	}
 }
 
@@ -121,7 +122,7 @@ func (b *Broker) sessionGone(s *session) {
 	up := wasDown && len(b.down) == 0 && !b.closed
 	b.mu.Unlock()
 	if up {
-		b.notify.set(broker.Connected, nil, "")
+		b.notify.Set(broker.Connected, nil, "")
 	}
 }
 
@@ -169,8 +170,8 @@ func (b *Broker) Close() error {
 			c.shutdown()
 		}
 		b.main.close()
-		b.notify.set(broker.Closed, nil, "")
-		b.notify.close()
+		b.notify.Set(broker.Closed, nil, "")
+		b.notify.Close()
 	})
 	return nil
 }
@@ -190,7 +191,7 @@ func (b *Broker) giveUp(s *session, err error) {
 		children = append(children, c)
 	}
 	b.mu.Unlock()
-	b.notify.set(broker.Closed, err, "")
+	b.notify.Set(broker.Closed, err, "")
 	for _, c := range children {
 		c.shutdown()
 	}

@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/drivertest"
+	"github.com/postroom/postroom/internal/testproxy"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -34,8 +36,8 @@ func TestPublishSubscribe(t *testing.T) {
 		m := &pubsub.Message{Body: []byte{0, 'p', 'r', 1}, Subject: "greeting", GroupID: "g", Attributes: attrs}
 		require.NoError(t, topic.Publish(ctx, m, &pubsub.Message{Body: []byte("second")}))
 		assert.NotEmpty(t, m.ID)
-		ds := receiveN(t, s, 2)
-		assert.Equal(t, []string{"\x00pr\x01", "second"}, bodies(ds), "in order; a body that looks like an envelope survives")
+		ds := drivertest.ReceiveN(t, s, 2)
+		assert.Equal(t, []string{"\x00pr\x01", "second"}, drivertest.Bodies(ds), "in order; a body that looks like an envelope survives")
 		d := ds[0]
 		assert.Equal(t, m.ID, d.ID)
 		assert.Equal(t, "g", d.GroupID)
@@ -54,7 +56,7 @@ func TestPublishSubscribe(t *testing.T) {
 		require.ErrorIs(t, s.Nack(ctx, 0, ds...), queue.ErrUnsupported, "MQTT has no nack")
 		_, err = b.Queue(ctx, "q")
 		require.ErrorIs(t, err, queue.ErrUnsupported, "MQTT has no queues")
-		receiveNone(t, s, 300*time.Millisecond)
+		drivertest.ReceiveNone(t, s, 300*time.Millisecond)
 	})
 }
 
@@ -78,14 +80,14 @@ func TestWildcards(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte(leaf)}))
 		}
-		ds := receiveN(t, sp, 2)
-		assert.ElementsMatch(t, []string{"/kitchen/temp", "/hall/temp"}, bodies(ds))
+		ds := drivertest.ReceiveN(t, sp, 2)
+		assert.ElementsMatch(t, []string{"/kitchen/temp", "/hall/temp"}, drivertest.Bodies(ds))
 		for _, d := range ds {
 			tp, _ := TopicOf(d)
 			assert.Equal(t, base+string(d.Body), tp)
 		}
 		require.NoError(t, sp.Ack(ctx, ds...))
-		ds = receiveN(t, sh, 3)
+		ds = drivertest.ReceiveN(t, sh, 3)
 		require.NoError(t, sh.Ack(ctx, ds...))
 		require.ErrorIs(t, plus.Publish(ctx, &pubsub.Message{Body: []byte("x")}), queue.ErrInvalid, "no publishing to a filter")
 		_, err = b.Topic(ctx, base+"/#/x")
@@ -104,15 +106,15 @@ func TestDurableSubscription(t *testing.T) {
 		s, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: name})
 		require.NoError(t, err)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("unacked")}))
-		held := receiveN(t, s, 1)
+		held := drivertest.ReceiveN(t, s, 1)
 		require.NoError(t, s.Close(), "closing with a message unacked")
 		require.ErrorIs(t, s.Ack(ctx, held...), queue.ErrClosed)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("while away")}))
 
 		s, err = topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: name})
 		require.NoError(t, err)
-		ds := receiveN(t, s, 2)
-		assert.Equal(t, []string{"unacked", "while away"}, bodies(ds),
+		ds := drivertest.ReceiveN(t, s, 2)
+		assert.Equal(t, []string{"unacked", "while away"}, drivertest.Bodies(ds),
 			"the persistent session delivers the unacked message again and keeps what came meanwhile")
 		assert.Equal(t, 2, ds[0].ReceiveCount, "a redelivery (DUP) counts")
 		require.NoError(t, s.Ack(ctx, ds...))
@@ -121,7 +123,7 @@ func TestDurableSubscription(t *testing.T) {
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("after unsubscribe")}))
 		s, err = topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: name})
 		require.NoError(t, err)
-		receiveNone(t, s, time.Second)
+		drivertest.ReceiveNone(t, s, time.Second)
 		require.NoError(t, s.(pubsub.Unsubscriber).Unsubscribe(ctx))
 	})
 }
@@ -144,7 +146,7 @@ func TestFailover(t *testing.T) {
 				require.NoError(t, err)
 				defer b.Close()
 				b.main.mu.Lock()
-				ep := b.main.cur.ep.addr
+				ep := b.main.cur.ep.Addr
 				b.main.mu.Unlock()
 				assert.Equal(t, real, ep, "connected to the second endpoint")
 				topic, err := b.Topic(ctx, "postroom/test/"+uniqueName("failover"))
@@ -152,7 +154,7 @@ func TestFailover(t *testing.T) {
 				s, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: uniqueName("failover")})
 				require.NoError(t, err, "a durable subscription's own connection fails over too")
 				require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("via standby")}))
-				ds := receiveN(t, s, 1)
+				ds := drivertest.ReceiveN(t, s, 1)
 				require.NoError(t, s.Ack(ctx, ds...))
 				require.NoError(t, s.(pubsub.Unsubscriber).Unsubscribe(ctx))
 			})
@@ -165,13 +167,12 @@ func TestFailover(t *testing.T) {
 // first), and subscriptions are made again.
 func TestOutage(t *testing.T) {
 	eachBroker(t, func(t *testing.T, url string) {
-		p := newProxy(t, hostPort(t, url))
+		p := testproxy.New(t, hostPort(t, url))
 		ctx := context.Background()
-		b, err := Dial(ctxT(t, 10*time.Second), "mqtt://"+p.addr(), Options{Backoff: fastBackoff, KeepAlive: 2 * time.Second})
+		b, err := Dial(ctxT(t, 10*time.Second), "mqtt://"+p.Addr(), Options{Backoff: fastBackoff, KeepAlive: 2 * time.Second})
 		require.NoError(t, err)
 		defer b.Close()
-		st, stop := watch(b)
-		defer stop()
+		st := drivertest.Watch(t, b)
 		topic, err := b.OpenTopic(ctx, "postroom/test/"+uniqueName("outage"))
 		require.NoError(t, err)
 		sub, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{})
@@ -180,10 +181,10 @@ func TestOutage(t *testing.T) {
 		require.NoError(t, err)
 		defer func() { assert.NoError(t, durable.(pubsub.Unsubscriber).Unsubscribe(context.Background())) }()
 
-		p.cut()
-		ch := st.await(t, broker.Reconnecting)
+		p.Cut()
+		ch := st.Await(t, broker.Reconnecting)
 		assert.Error(t, ch.Err)
-		assert.Equal(t, "mqtt://"+p.addr(), ch.Endpoint)
+		assert.Equal(t, "mqtt://"+p.Addr(), ch.Endpoint)
 
 		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 		err = topic.Publish(short, &pubsub.Message{Body: []byte("given up")})
@@ -197,21 +198,21 @@ func TestOutage(t *testing.T) {
 			t.Fatalf("a publish returned during the outage: %v", err)
 		case <-time.After(500 * time.Millisecond):
 		}
-		p.restore()
-		st.await(t, broker.Connected)
+		p.Restore()
+		st.Await(t, broker.Connected)
 		require.NoError(t, <-sent)
 		// The durable subscription's session kept what was published while
 		// it was away; the other one gets what is published once all the
 		// connections are back.
-		got := bodies(receiveN(t, durable, 1))
+		got := drivertest.Bodies(drivertest.ReceiveN(t, durable, 1))
 		if got[0] == "given up" { // it may have been published after all
-			got = bodies(receiveN(t, durable, 1))
+			got = drivertest.Bodies(drivertest.ReceiveN(t, durable, 1))
 		}
 		assert.Equal(t, []string{"during"}, got)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("after")}))
 		seen := map[string]bool{}
 		for !seen["after"] {
-			ds := receiveN(t, sub, 1)
+			ds := drivertest.ReceiveN(t, sub, 1)
 			seen[string(ds[0].Body)] = true
 			require.NoError(t, sub.Ack(ctx, ds...))
 		}
@@ -221,14 +222,14 @@ func TestOutage(t *testing.T) {
 // TestTLS runs the driver over mqtts through a proxy that terminates TLS.
 func TestTLS(t *testing.T) {
 	eachBroker(t, func(t *testing.T, url string) {
-		cert, pool := selfSigned(t)
-		p := newProxy(t, hostPort(t, url), &tls.Config{Certificates: []tls.Certificate{cert}})
+		cert, pool := testproxy.SelfSigned(t)
+		p := testproxy.NewTLS(t, hostPort(t, url), &tls.Config{Certificates: []tls.Certificate{cert}})
 		ctx := ctxT(t, 30*time.Second)
-		_, err := Dial(ctx, "mqtts://"+p.addr(), Options{})
+		_, err := Dial(ctx, "mqtts://"+p.Addr(), Options{})
 		var uerr x509.UnknownAuthorityError
 		require.ErrorAs(t, err, &uerr, "the system roots refuse a self-signed certificate")
 
-		b, err := Dial(ctx, "mqtts://"+p.addr(), Options{TLSConfig: &tls.Config{RootCAs: pool}})
+		b, err := Dial(ctx, "mqtts://"+p.Addr(), Options{TLSConfig: &tls.Config{RootCAs: pool}})
 		require.NoError(t, err)
 		defer b.Close()
 		topic, err := b.Topic(ctx, "postroom/test/"+uniqueName("tls"))
@@ -236,7 +237,7 @@ func TestTLS(t *testing.T) {
 		s, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{})
 		require.NoError(t, err)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("over tls")}))
-		ds := receiveN(t, s, 1)
+		ds := drivertest.ReceiveN(t, s, 1)
 		require.NoError(t, s.Ack(ctx, ds...))
 	})
 }
@@ -245,8 +246,7 @@ func TestClose(t *testing.T) {
 	eachBroker(t, func(t *testing.T, url string) {
 		ctx := context.Background()
 		b := dial(t, url, Options{})
-		st, stop := watch(b)
-		defer stop()
+		st := drivertest.Watch(t, b)
 		topic, err := b.Topic(ctx, "postroom/test/"+uniqueName("close"))
 		require.NoError(t, err)
 		s, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{})
@@ -261,7 +261,7 @@ func TestClose(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 		require.NoError(t, b.Close())
 		require.ErrorIs(t, <-waiting, queue.ErrClosed)
-		st.await(t, broker.Closed)
+		st.Await(t, broker.Closed)
 		assert.ErrorIs(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("x")}), queue.ErrClosed)
 		_, err = durable.Receive(ctx, queue.ReceiveOptions{})
 		assert.ErrorIs(t, err, queue.ErrClosed)
@@ -294,7 +294,7 @@ func TestOpenURL(t *testing.T) {
 		bt, err := b.Topic(ctx, name)
 		require.NoError(t, err)
 		require.NoError(t, bt.Publish(ctx, &pubsub.Message{Body: []byte("to the url topic")}))
-		ds := receiveN(t, s, 1)
+		ds := drivertest.ReceiveN(t, s, 1)
 		require.NoError(t, s.Ack(ctx, ds...))
 		require.NoError(t, s.Close())
 		_, err = queue.Open(ctx, base+"/q")
@@ -314,7 +314,7 @@ func TestRawPayload(t *testing.T) {
 		err = topic.Publish(ctx, &pubsub.Message{Body: []byte("x"), Attributes: queue.Attributes{"a": queue.String("b")}})
 		require.ErrorIs(t, err, queue.ErrUnsupported)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte(`{"plain":"json"}`)}))
-		d := receiveN(t, s, 1)[0]
+		d := drivertest.ReceiveN(t, s, 1)[0]
 		assert.Equal(t, `{"plain":"json"}`, string(d.Body))
 		assert.Empty(t, d.ID, "no envelope, no id")
 		var m paho.Message
@@ -326,16 +326,15 @@ func TestRawPayload(t *testing.T) {
 
 func TestGiveUp(t *testing.T) {
 	eachBroker(t, func(t *testing.T, url string) {
-		p := newProxy(t, hostPort(t, url))
-		b, err := Dial(ctxT(t, 10*time.Second), "mqtt://"+p.addr(), Options{Backoff: fastBackoff, MaxReconnectAttempts: 2})
+		p := testproxy.New(t, hostPort(t, url))
+		b, err := Dial(ctxT(t, 10*time.Second), "mqtt://"+p.Addr(), Options{Backoff: fastBackoff, MaxReconnectAttempts: 2})
 		require.NoError(t, err)
 		defer b.Close()
-		st, stop := watch(b)
-		defer stop()
+		st := drivertest.Watch(t, b)
 		topic, err := b.Topic(context.Background(), "postroom/test/"+uniqueName("giveup"))
 		require.NoError(t, err)
-		p.cut()
-		ch := st.await(t, broker.Closed)
+		p.Cut()
+		ch := st.Await(t, broker.Closed)
 		require.Error(t, ch.Err, "why the broker gave up")
 		assert.Contains(t, ch.Err.Error(), "gave up reconnecting after 2 attempts")
 		err = topic.Publish(context.Background(), &pubsub.Message{Body: []byte("x")})

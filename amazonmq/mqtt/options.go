@@ -2,12 +2,11 @@ package mqtt
 
 import (
 	"crypto/tls"
-	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/postroom/postroom/internal/brokeraddr"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -82,30 +81,25 @@ type Options struct {
 // config is Options with defaults applied and endpoints resolved.
 type config struct {
 	Options
-	endpoints []endpoint
+	endpoints []brokeraddr.Endpoint
 	name      string // the path of Dial's URL: a topic for pubsub.Open
 }
 
-// endpoint is one broker address to try.
-type endpoint struct {
-	addr       string // host:port
-	tls        bool
-	serverName string
+// protocol is what MQTT URLs look like. paho's names (tcp, ssl, tls,
+// tcps) are taken too.
+var protocol = &brokeraddr.Protocol{
+	Scheme: SchemeMQTT, TLSScheme: SchemeMQTTS,
+	Plain:  []string{"tcp"},
+	Secure: []string{SchemeMQTTSSL, "ssl", "tls", "tcps"},
+	Port:   "1883", TLSPort: "8883",
 }
 
-// pahoURL is the address in paho's terms.
-func (e endpoint) pahoURL() string {
-	if e.tls {
-		return "ssl://" + e.addr
+// pahoURL is the address of ep in paho's terms.
+func pahoURL(ep brokeraddr.Endpoint) string {
+	if ep.TLS {
+		return "ssl://" + ep.Addr
 	}
-	return "tcp://" + e.addr
-}
-
-func (e endpoint) String() string {
-	if e.tls {
-		return SchemeMQTTS + "://" + e.addr
-	}
-	return SchemeMQTT + "://" + e.addr
+	return "tcp://" + ep.Addr
 }
 
 // newConfig validates opts and resolves the endpoints of rawURL.
@@ -138,9 +132,9 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.Backoff = DefaultBackoff
 	}
 
-	u, err := parseURL(rawURL)
+	u, err := protocol.Parse(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, errInvalid(op, "%v", err)
 	}
 	if c.Username == "" && c.Password == "" && u.User != nil {
 		c.Username = u.User.Username()
@@ -177,75 +171,8 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		}
 		c.RawPayload = c.RawPayload || b
 	}
-	c.endpoints = append(c.endpoints, newEndpoint(u))
-	for _, hosts := range q["failover"] {
-		for h := range strings.SplitSeq(hosts, ",") {
-			if h = strings.TrimSpace(h); h == "" {
-				continue
-			}
-			ep, err := parseEndpoint(h, u.Scheme)
-			if err != nil {
-				return nil, err
-			}
-			c.endpoints = append(c.endpoints, ep)
-		}
-	}
-	for _, raw := range opts.Endpoints {
-		ep, err := parseEndpoint(raw, u.Scheme)
-		if err != nil {
-			return nil, err
-		}
-		c.endpoints = append(c.endpoints, ep)
+	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {
+		return nil, errInvalid(op, "%v", err)
 	}
 	return c, nil
-}
-
-// secureSchemes are the schemes of MQTT over TLS; plainSchemes of plain
-// MQTT. paho's names (tcp, ssl, tls, tcps) are taken too.
-var (
-	plainSchemes  = map[string]bool{SchemeMQTT: true, "tcp": true}
-	secureSchemes = map[string]bool{SchemeMQTTS: true, SchemeMQTTSSL: true, "ssl": true, "tls": true, "tcps": true}
-)
-
-// parseURL parses an MQTT URL.
-func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errInvalid("dial", "%v", err)
-	}
-	if !plainSchemes[u.Scheme] && !secureSchemes[u.Scheme] {
-		return nil, errInvalid("dial", "scheme %q (want %s or %s)", u.Scheme, SchemeMQTT, SchemeMQTTS)
-	}
-	if u.Host == "" {
-		return nil, errInvalid("dial", "URL %q has no host", u.Redacted())
-	}
-	return u, nil
-}
-
-// parseEndpoint parses a failover endpoint: a URL, or host:port taking
-// the scheme of the main URL.
-func parseEndpoint(raw, scheme string) (endpoint, error) {
-	if !strings.Contains(raw, "://") {
-		if _, _, err := net.SplitHostPort(raw); err != nil {
-			return endpoint{}, errInvalid("dial", "failover endpoint %q: want host:port or a URL", raw)
-		}
-		raw = scheme + "://" + raw
-	}
-	u, err := parseURL(raw)
-	if err != nil {
-		return endpoint{}, err
-	}
-	return newEndpoint(u), nil
-}
-
-func newEndpoint(u *url.URL) endpoint {
-	secure := secureSchemes[u.Scheme]
-	port := u.Port()
-	if port == "" {
-		port = "1883"
-		if secure {
-			port = "8883"
-		}
-	}
-	return endpoint{addr: net.JoinHostPort(u.Hostname(), port), tls: secure, serverName: u.Hostname()}
 }

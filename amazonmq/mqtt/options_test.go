@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom/internal/brokeraddr"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -22,7 +23,7 @@ func TestNewConfig(t *testing.T) {
 			name: "defaults",
 			url:  "mqtt://broker.example",
 			check: func(t *testing.T, c *config) {
-				assert.Equal(t, []endpoint{{addr: "broker.example:1883", serverName: "broker.example"}}, c.endpoints)
+				assert.Equal(t, []brokeraddr.Endpoint{{Scheme: "mqtt", Addr: "broker.example:1883", ServerName: "broker.example"}}, c.endpoints)
 				assert.Equal(t, DefaultKeepAlive, c.KeepAlive)
 				assert.Equal(t, DefaultWaitTime, c.WaitTime)
 				assert.Equal(t, DefaultDialTimeout, c.DialTimeout)
@@ -33,15 +34,15 @@ func TestNewConfig(t *testing.T) {
 			name: "amazon mq active/standby",
 			url:  "mqtt+ssl://user:secret@b-1.mq.eu-west-1.amazonaws.com:8883/sensors/%23?failover=b-2.mq.eu-west-1.amazonaws.com:8883&client_id=svc",
 			check: func(t *testing.T, c *config) {
-				assert.Equal(t, []endpoint{
-					{addr: "b-1.mq.eu-west-1.amazonaws.com:8883", tls: true, serverName: "b-1.mq.eu-west-1.amazonaws.com"},
-					{addr: "b-2.mq.eu-west-1.amazonaws.com:8883", tls: true, serverName: "b-2.mq.eu-west-1.amazonaws.com"},
+				assert.Equal(t, []brokeraddr.Endpoint{
+					{Scheme: "mqtts", Addr: "b-1.mq.eu-west-1.amazonaws.com:8883", TLS: true, ServerName: "b-1.mq.eu-west-1.amazonaws.com"},
+					{Scheme: "mqtts", Addr: "b-2.mq.eu-west-1.amazonaws.com:8883", TLS: true, ServerName: "b-2.mq.eu-west-1.amazonaws.com"},
 				}, c.endpoints)
 				assert.Equal(t, "user", c.Username)
 				assert.Equal(t, "secret", c.Password)
 				assert.Equal(t, "svc", c.ClientID)
 				assert.Equal(t, "sensors/#", c.name)
-				assert.Equal(t, "ssl://b-1.mq.eu-west-1.amazonaws.com:8883", c.endpoints[0].pahoURL())
+				assert.Equal(t, "ssl://b-1.mq.eu-west-1.amazonaws.com:8883", pahoURL(c.endpoints[0]))
 			},
 		},
 		{

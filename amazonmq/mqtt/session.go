@@ -2,7 +2,6 @@ package mqtt
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -11,6 +10,9 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/postroom/postroom/internal/brokeraddr"
+	"github.com/postroom/postroom/internal/reconnect"
 )
 
 // disconnectQuiesce is how long Close lets paho finish sending (the
@@ -24,7 +26,7 @@ const disconnectQuiesce = 250 // milliseconds
 type link struct {
 	cl   paho.Client
 	gen  uint64
-	ep   endpoint
+	ep   brokeraddr.Endpoint
 	lost chan struct{} // closed when the connection is lost
 	once sync.Once
 	err  error // why; set before lost is closed
@@ -119,33 +121,28 @@ func (s *session) run(l *link) {
 		}
 		s.lose(l)
 		s.disconnect(l, 0)
-		for attempt := 1; ; attempt++ {
-			nl, err := s.connect(s.ctx)
-			if err == nil {
-				if s.install(nl) {
-					l = nl
-					break
-				}
+		policy := reconnect.Policy{Backoff: s.b.cfg.Backoff, MaxAttempts: s.b.cfg.MaxReconnectAttempts}
+		err := reconnect.Retry(s.ctx, policy, func(ctx context.Context) error {
+			nl, err := s.connect(ctx)
+			if err != nil {
+				return err
+			}
+			if !s.install(nl) {
 				s.disconnect(nl, 0)
-				err = fmt.Errorf("mqtt: connection lost while subscribing: %w", nl.err)
+				return fmt.Errorf("mqtt: connection lost while subscribing: %w", nl.err)
 			}
-			if s.ctx.Err() != nil {
-				return
-			}
+			l = nl
+			return nil
+		}, func(err error) {
 			s.mu.Lock()
 			s.lastErr = err
 			s.mu.Unlock()
-			if n := s.b.cfg.MaxReconnectAttempts; n > 0 && attempt >= n {
-				s.giveUp(fmt.Errorf("mqtt: gave up reconnecting after %d attempts: %w", attempt, err))
-				return
-			}
-			t := time.NewTimer(s.b.cfg.Backoff.Delay(attempt))
-			select {
-			case <-t.C:
-			case <-s.ctx.Done():
-				t.Stop()
-				return
-			}
+		})
+		if _, ok := errors.AsType[*reconnect.GaveUpError](err); ok {
+			s.giveUp(fmt.Errorf("mqtt: %w", err))
+		}
+		if err != nil {
+			return
 		}
 	}
 }
@@ -173,11 +170,11 @@ func (s *session) connect(ctx context.Context) (*link, error) {
 	return nil, fmt.Errorf("mqtt: connect: %w", errors.Join(errs...))
 }
 
-func (s *session) connectTo(ctx context.Context, ep endpoint) (*link, error) {
+func (s *session) connectTo(ctx context.Context, ep brokeraddr.Endpoint) (*link, error) {
 	cfg := s.b.cfg
 	l := &link{gen: s.b.genSeq.Add(1), ep: ep, lost: make(chan struct{})}
 	o := paho.NewClientOptions()
-	o.AddBroker(ep.pahoURL())
+	o.AddBroker(pahoURL(ep))
 	o.SetClientID(s.clientID)
 	o.SetCleanSession(s.clean)
 	o.SetProtocolVersion(4) // MQTT 3.1.1
@@ -223,31 +220,15 @@ func (s *session) connectTo(ctx context.Context, ep endpoint) (*link, error) {
 
 // dialNet opens the network connection to ep: TCP, with buffered reads
 // and TCP_QUICKACK kept on (see wrapConn), then TLS for mqtts.
-func dialNet(ctx context.Context, cfg *config, ep endpoint) (net.Conn, error) {
+func dialNet(ctx context.Context, cfg *config, ep brokeraddr.Endpoint) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
 	d := net.Dialer{KeepAlive: 30 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", ep.addr)
+	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {
 		return nil, err
 	}
-	nc = wrapConn(nc)
-	if !ep.tls {
-		return nc, nil
-	}
-	tc := &tls.Config{}
-	if cfg.TLSConfig != nil {
-		tc = cfg.TLSConfig.Clone()
-	}
-	if tc.ServerName == "" {
-		tc.ServerName = ep.serverName
-	}
-	t := tls.Client(nc, tc)
-	if err := t.HandshakeContext(ctx); err != nil {
-		_ = nc.Close()
-		return nil, err
-	}
-	return t, nil
+	return ep.Secure(ctx, wrapConn(nc), cfg.TLSConfig)
 }
 
 // install subscribes the session's subscription on l (whether or not a

@@ -9,6 +9,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/postroom/postroom/internal/longpoll"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -225,46 +226,14 @@ func (sub *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions)
 	if sub.closed.Load() {
 		return nil, errClosed(op)
 	}
-	n := opts.MaxMessages
-	switch {
-	case n == 0:
-		n = 1
-	case n < 0 || n > MaxBatch:
-		return nil, errInvalid(op, "MaxMessages %d (want 1 to %d)", n, MaxBatch)
-	}
-	wait := opts.WaitTime
-	switch {
-	case wait == 0:
-		wait = sub.b.cfg.WaitTime
-	case wait < 0:
-		wait = 0
+	n, wait, err := longpoll.Limits(opts, MaxBatch, sub.b.cfg.WaitTime)
+	if err != nil {
+		return nil, errInvalid(op, "%v", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	var timer *time.Timer
-	for {
-		if ds, err := sub.take(n); err != nil || len(ds) > 0 {
-			if timer != nil {
-				timer.Stop()
-			}
-			return ds, err
-		}
-		if timer == nil {
-			if wait <= 0 {
-				return nil, nil
-			}
-			timer = time.NewTimer(wait)
-		}
-		select {
-		case <-sub.avail:
-		case <-timer.C:
-			return sub.take(n)
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		}
-	}
+	return longpoll.Wait(ctx, sub.avail, time.Now().Add(wait), func() ([]*queue.Delivery, error) { return sub.take(n) })
 }
 
 func (sub *Subscription) take(n int) ([]*queue.Delivery, error) {

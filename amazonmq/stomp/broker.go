@@ -15,6 +15,8 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/brokerstate"
+	"github.com/postroom/postroom/internal/reconnect"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -39,7 +41,7 @@ type Broker struct {
 	idSeq    atomic.Uint64 // makes them unique within this one
 	genSeq   atomic.Uint64 // numbers connections, for receipts
 	subSeq   atomic.Uint64 // numbers subscriptions
-	notify   *notifier
+	notify   *brokerstate.Notifier
 
 	ctx       context.Context // ends the reconnect loop and its dials; cancelled by Close
 	cancel    context.CancelFunc
@@ -75,7 +77,7 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 	b := &Broker{
 		cfg:       cfg,
 		idPrefix:  hex.EncodeToString(seed[:]) + "-",
-		notify:    newNotifier(),
+		notify:    brokerstate.New(),
 		changed:   make(chan struct{}),
 		receivers: make(map[*receiver]struct{}),
 		children:  make(map[child]struct{}),
@@ -104,12 +106,12 @@ func (b *Broker) Capabilities() broker.Capabilities {
 }
 
 // State returns the connection's current state.
-func (b *Broker) State() broker.State { return b.notify.get() }
+func (b *Broker) State() broker.State { return b.notify.Get() }
 
 // NotifyState calls f on each change of state, from one goroutine, in
 // order, until stop is called or the broker is closed (the move to Closed
 // is the last call). f must not block for long.
-func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return b.notify.add(f) }
+func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return b.notify.Add(f) }
 
 // Queue returns the queue /queue/name. ActiveMQ creates queues when they
 // are first used, so nothing is declared. The queue's dynamic type is
@@ -179,8 +181,8 @@ func (b *Broker) Close() error {
 		}
 		b.cancel()
 		b.wg.Wait()
-		b.notify.set(broker.Closed, nil, "")
-		b.notify.close()
+		b.notify.Set(broker.Closed, nil, "")
+		b.notify.Close()
 	})
 	return nil
 }
@@ -249,33 +251,28 @@ func (b *Broker) run(c *conn) {
 		}
 		c.wg.Wait()
 		b.lost(c)
-		for attempt := 1; ; attempt++ {
-			nc, err := b.connect(b.ctx)
-			if err == nil {
-				if b.install(nc) {
-					c = nc
-					break
-				}
+		policy := reconnect.Policy{Backoff: b.cfg.Backoff, MaxAttempts: b.cfg.MaxReconnectAttempts}
+		err := reconnect.Retry(b.ctx, policy, func(ctx context.Context) error {
+			nc, err := b.connect(ctx)
+			if err != nil {
+				return err
+			}
+			if !b.install(nc) {
 				nc.close(0)
-				err = fmt.Errorf("stomp: connection lost while restoring subscriptions: %w", nc.err)
+				return fmt.Errorf("stomp: connection lost while restoring subscriptions: %w", nc.err)
 			}
-			if b.ctx.Err() != nil {
-				return
-			}
+			c = nc
+			return nil
+		}, func(err error) {
 			b.mu.Lock()
 			b.lastErr = err
 			b.mu.Unlock()
-			if n := b.cfg.MaxReconnectAttempts; n > 0 && attempt >= n {
-				b.giveUp(fmt.Errorf("stomp: gave up reconnecting after %d attempts: %w", attempt, err))
-				return
-			}
-			t := time.NewTimer(b.cfg.Backoff.Delay(attempt))
-			select {
-			case <-t.C:
-			case <-b.ctx.Done():
-				t.Stop()
-				return
-			}
+		})
+		if _, ok := errors.AsType[*reconnect.GaveUpError](err); ok {
+			b.giveUp(fmt.Errorf("stomp: %w", err))
+		}
+		if err != nil {
+			return
 		}
 	}
 }
@@ -326,7 +323,7 @@ func (b *Broker) install(c *conn) bool {
 	b.lastErr = nil
 	close(b.changed)
 	b.changed = make(chan struct{})
-	b.notify.set(broker.Connected, restoreErr, c.endpoint.String())
+	b.notify.Set(broker.Connected, restoreErr, c.endpoint.String())
 	return true
 }
 
@@ -347,7 +344,7 @@ func (b *Broker) lost(c *conn) {
 	for _, r := range rs {
 		r.purge(c)
 	}
-	b.notify.set(broker.Reconnecting, c.err, c.endpoint.String())
+	b.notify.Set(broker.Reconnecting, c.err, c.endpoint.String())
 }
 
 // giveUp closes the broker after reconnecting failed for good.
@@ -362,7 +359,7 @@ func (b *Broker) giveUp(err error) {
 	close(b.changed)
 	b.changed = make(chan struct{})
 	b.mu.Unlock()
-	b.notify.set(broker.Closed, err, "")
+	b.notify.Set(broker.Closed, err, "")
 	for _, c := range children {
 		c.shutdown()
 	}

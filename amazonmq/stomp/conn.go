@@ -3,7 +3,6 @@ package stomp
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
+
+	"github.com/postroom/postroom/internal/brokeraddr"
 )
 
 // Limits of a connection's writer.
@@ -87,7 +88,7 @@ type group struct {
 // connection.
 type conn struct {
 	nc         net.Conn
-	endpoint   endpoint
+	endpoint   brokeraddr.Endpoint
 	gen        uint64
 	version    string
 	readLimit  time.Duration // silence after which the connection is lost; 0: none
@@ -110,11 +111,11 @@ type conn struct {
 }
 
 // dialConn connects to ep and performs the STOMP handshake.
-func dialConn(ctx context.Context, cfg *config, ep endpoint, gen uint64) (*conn, error) {
+func dialConn(ctx context.Context, cfg *config, ep brokeraddr.Endpoint, gen uint64) (*conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	defer cancel()
 	d := net.Dialer{KeepAlive: 30 * time.Second}
-	nc, err := d.DialContext(ctx, "tcp", ep.addr)
+	nc, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {
 		return nil, err
 	}
@@ -123,21 +124,11 @@ func dialConn(ctx context.Context, cfg *config, ep endpoint, gen uint64) (*conn,
 	}
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	if ep.tls {
-		tc := &tls.Config{}
-		if cfg.TLSConfig != nil {
-			tc = cfg.TLSConfig.Clone()
-		}
-		if tc.ServerName == "" {
-			tc.ServerName = ep.serverName
-		}
-		t := tls.Client(nc, tc)
-		if err := t.HandshakeContext(ctx); err != nil {
-			_ = nc.Close()
-			return nil, err
-		}
-		nc = t
+	sc, err := ep.Secure(ctx, nc, cfg.TLSConfig)
+	if err != nil {
+		return nil, err
 	}
+	nc = sc
 	c := &conn{
 		nc:       nc,
 		endpoint: ep,
@@ -174,7 +165,7 @@ func (e *connectError) Unwrap() error { return e.err }
 func (c *conn) handshake(cfg *config, r *frame.Reader) error {
 	host := cfg.Host
 	if host == "" {
-		host = c.endpoint.serverName
+		host = c.endpoint.ServerName
 	}
 	hb := "0,0"
 	if cfg.Heartbeat > 0 {

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,85 +15,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/drivertest"
+	"github.com/postroom/postroom/internal/testproxy"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 	"github.com/postroom/postroom/queue/queuetest"
 )
-
-// receiveN long-polls r until n deliveries came or 20 s passed.
-func receiveN(t *testing.T, r queue.Receiver, n int) []*queue.Delivery {
-	t.Helper()
-	var got []*queue.Delivery
-	deadline := time.Now().Add(20 * time.Second)
-	for len(got) < n && time.Now().Before(deadline) {
-		ds, err := r.Receive(context.Background(), queue.ReceiveOptions{MaxMessages: min(n-len(got), MaxBatch), WaitTime: time.Second})
-		require.NoError(t, err)
-		got = append(got, ds...)
-	}
-	require.Len(t, got, n)
-	return got
-}
-
-func receiveNone(t *testing.T, r queue.Receiver, wait time.Duration) {
-	t.Helper()
-	ds, err := r.Receive(context.Background(), queue.ReceiveOptions{MaxMessages: 10, WaitTime: wait})
-	require.NoError(t, err)
-	require.Empty(t, ds)
-}
-
-func bodies(ds []*queue.Delivery) []string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, string(d.Body))
-	}
-	return out
-}
 
 // hostPort is the host:port of the test broker.
 func hostPort(t *testing.T) string {
 	u, err := url.Parse(brokerURL(t))
 	require.NoError(t, err)
 	return u.Host
-}
-
-// states records a broker's state changes.
-type states struct {
-	mu  sync.Mutex
-	chs []broker.StateChange
-	c   chan struct{}
-}
-
-func watch(b broker.Broker) (*states, func()) {
-	s := &states{c: make(chan struct{}, 100)}
-	stop := b.NotifyState(func(ch broker.StateChange) {
-		s.mu.Lock()
-		s.chs = append(s.chs, ch)
-		s.mu.Unlock()
-		s.c <- struct{}{}
-	})
-	return s, stop
-}
-
-// await waits for a change to state to.
-func (s *states) await(t *testing.T, to broker.State) broker.StateChange {
-	t.Helper()
-	timeout := time.After(30 * time.Second)
-	for {
-		s.mu.Lock()
-		for i, ch := range s.chs {
-			if ch.To == to {
-				s.chs = s.chs[i+1:]
-				s.mu.Unlock()
-				return ch
-			}
-		}
-		s.mu.Unlock()
-		select {
-		case <-s.c:
-		case <-timeout:
-			t.Fatalf("no change to %v within 30 s", to)
-		}
-	}
 }
 
 func TestFailover(t *testing.T) {
@@ -114,13 +46,13 @@ func TestFailover(t *testing.T) {
 			defer b.Close()
 			assert.Equal(t, broker.Connected, b.State())
 			b.mu.Lock()
-			ep := b.conn.endpoint.addr
+			ep := b.conn.endpoint.Addr
 			b.mu.Unlock()
 			assert.Equal(t, real, ep, "connected to the second endpoint")
 			q, err := b.Queue(context.Background(), uniqueName("failover"))
 			require.NoError(t, err)
 			require.NoError(t, q.Send(context.Background(), &queue.Message{Body: []byte("via standby")}))
-			d := receiveN(t, q, 1)
+			d := drivertest.ReceiveN(t, q, 1)
 			require.NoError(t, q.Ack(context.Background(), d...))
 		})
 	}
@@ -136,13 +68,12 @@ func TestFailover(t *testing.T) {
 // succeed after the reconnection (or fail when their context ends first),
 // subscriptions are restored, and the state changes are reported.
 func TestOutage(t *testing.T) {
-	p := newProxy(t, hostPort(t))
+	p := testproxy.New(t, hostPort(t))
 	ctx := context.Background()
-	b, err := Dial(ctxT(t, 10*time.Second), "stomp://"+p.addr(), Options{Backoff: fastBackoff, ClientID: uniqueName("outage")})
+	b, err := Dial(ctxT(t, 10*time.Second), "stomp://"+p.Addr(), Options{Backoff: fastBackoff, ClientID: uniqueName("outage")})
 	require.NoError(t, err)
 	defer b.Close()
-	st, stop := watch(b)
-	defer stop()
+	st := drivertest.Watch(t, b)
 
 	q, err := b.OpenQueue(ctx, uniqueName("outage"))
 	require.NoError(t, err)
@@ -155,12 +86,12 @@ func TestOutage(t *testing.T) {
 	defer func() { assert.NoError(t, durable.(pubsub.Unsubscriber).Unsubscribe(context.Background())) }()
 
 	require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("before")}))
-	held := receiveN(t, q, 1) // received, not acked when the connection goes
+	held := drivertest.ReceiveN(t, q, 1) // received, not acked when the connection goes
 
-	p.cut()
-	ch := st.await(t, broker.Reconnecting)
+	p.Cut()
+	ch := st.Await(t, broker.Reconnecting)
 	assert.Error(t, ch.Err, "why the connection was lost")
-	assert.Equal(t, "stomp://"+p.addr(), ch.Endpoint)
+	assert.Equal(t, "stomp://"+p.Addr(), ch.Endpoint)
 
 	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
 	err = q.Send(short, &queue.Message{Body: []byte("given up")})
@@ -175,8 +106,8 @@ func TestOutage(t *testing.T) {
 		t.Fatalf("a send returned during the outage: %v", err)
 	case <-time.After(500 * time.Millisecond):
 	}
-	p.restore()
-	st.await(t, broker.Connected)
+	p.Restore()
+	st.Await(t, broker.Connected)
 	require.NoError(t, <-sent)
 	require.NoError(t, <-sent)
 	assert.Equal(t, broker.Connected, b.State())
@@ -184,8 +115,8 @@ func TestOutage(t *testing.T) {
 	err = q.Ack(ctx, held...)
 	require.ErrorIs(t, err, queue.ErrReceiptExpired, "a delivery of the lost connection")
 
-	ds := receiveN(t, q, 2)
-	assert.ElementsMatch(t, []string{"before", "during"}, bodies(ds), "the unacked message comes again")
+	ds := drivertest.ReceiveN(t, q, 2)
+	assert.ElementsMatch(t, []string{"before", "during"}, drivertest.Bodies(ds), "the unacked message comes again")
 	for _, d := range ds {
 		if string(d.Body) == "before" {
 			assert.Equal(t, 2, d.ReceiveCount, "a redelivery counts")
@@ -193,7 +124,7 @@ func TestOutage(t *testing.T) {
 	}
 	require.NoError(t, q.Ack(ctx, ds...))
 	for _, s := range []pubsub.Subscription{sub, durable} {
-		ds := receiveN(t, s, 1)
+		ds := drivertest.ReceiveN(t, s, 1)
 		assert.Equal(t, "published during", string(ds[0].Body), "the subscription was restored")
 		require.NoError(t, s.Ack(ctx, ds...))
 	}
@@ -213,7 +144,7 @@ func TestDurableSubscription(t *testing.T) {
 
 	s, err = topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: "keeper"})
 	require.NoError(t, err)
-	ds := receiveN(t, s, 1)
+	ds := drivertest.ReceiveN(t, s, 1)
 	assert.Equal(t, "while away", string(ds[0].Body), "a durable subscription keeps messages while detached")
 	assert.Equal(t, "hi", ds[0].Attributes.Get(SubjectAttribute))
 	require.NoError(t, s.Ack(ctx, ds...))
@@ -222,7 +153,7 @@ func TestDurableSubscription(t *testing.T) {
 	require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("after unsubscribe")}))
 	s, err = topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: "keeper"})
 	require.NoError(t, err)
-	receiveNone(t, s, time.Second)
+	drivertest.ReceiveNone(t, s, time.Second)
 	require.NoError(t, s.(pubsub.Unsubscriber).Unsubscribe(ctx))
 
 	t.Run("needs a client id", func(t *testing.T) {
@@ -248,8 +179,8 @@ func TestWildcardSubscription(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte(leaf)}))
 	}
-	ds := receiveN(t, s, 2)
-	assert.ElementsMatch(t, []string{"a", "b"}, bodies(ds))
+	ds := drivertest.ReceiveN(t, s, 2)
+	assert.ElementsMatch(t, []string{"a", "b"}, drivertest.Bodies(ds))
 	require.NoError(t, s.Ack(ctx, ds...))
 	err = all.Publish(ctx, &pubsub.Message{Body: []byte("x")})
 	require.ErrorIs(t, err, queue.ErrInvalid, "no publishing to a wildcard")
@@ -264,12 +195,12 @@ func TestNack(t *testing.T) {
 		defer q.Close()
 		require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("retry me"), GroupID: "g",
 			Attributes: queue.Attributes{"n": queue.Int(7), "bin": queue.Binary([]byte{1, 2})}}))
-		first := receiveN(t, q, 1)[0]
+		first := drivertest.ReceiveN(t, q, 1)[0]
 		assert.Equal(t, 1, first.ReceiveCount)
 		d := first
 		for want := 2; want <= 3; want++ {
 			require.NoError(t, q.Nack(ctx, 0, d))
-			d = receiveN(t, q, 1)[0]
+			d = drivertest.ReceiveN(t, q, 1)[0]
 			assert.Equal(t, want, d.ReceiveCount, "the receive count grows")
 			assert.Equal(t, first.ID, d.ID)
 			assert.Equal(t, first.Attributes, d.Attributes)
@@ -284,7 +215,7 @@ func TestNack(t *testing.T) {
 		require.ErrorIs(t, err, queue.ErrReceiptInvalid, "a settled delivery")
 		err = q.Send(ctx, &queue.Message{Body: []byte("later"), Delay: time.Second})
 		require.ErrorIs(t, err, queue.ErrUnsupported, "a delay needs the scheduler")
-		receiveNone(t, q, 500*time.Millisecond)
+		drivertest.ReceiveNone(t, q, 500*time.Millisecond)
 	})
 	t.Run("subscription", func(t *testing.T) {
 		topic, err := b.Topic(ctx, uniqueName("nack"))
@@ -293,19 +224,19 @@ func TestNack(t *testing.T) {
 		require.NoError(t, err)
 		defer s.Close()
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("again")}))
-		d := receiveN(t, s, 1)[0]
+		d := drivertest.ReceiveN(t, s, 1)[0]
 		nacked := time.Now()
 		require.NoError(t, s.Nack(ctx, 700*time.Millisecond, d))
-		receiveNone(t, s, 300*time.Millisecond)
-		d2 := receiveN(t, s, 1)[0]
+		drivertest.ReceiveNone(t, s, 300*time.Millisecond)
+		d2 := drivertest.ReceiveN(t, s, 1)[0]
 		assert.GreaterOrEqual(t, time.Since(nacked), 700*time.Millisecond)
 		assert.Equal(t, d.ID, d2.ID)
 		assert.Equal(t, 2, d2.ReceiveCount)
 		require.NoError(t, s.Nack(ctx, 0, d2))
-		d3 := receiveN(t, s, 1)[0]
+		d3 := drivertest.ReceiveN(t, s, 1)[0]
 		assert.Equal(t, 3, d3.ReceiveCount)
 		require.NoError(t, s.Ack(ctx, d3))
-		receiveNone(t, s, 300*time.Millisecond)
+		drivertest.ReceiveNone(t, s, 300*time.Millisecond)
 	})
 }
 
@@ -318,7 +249,7 @@ func TestAckReceipts(t *testing.T) {
 			require.NoError(t, err)
 			defer q.Close()
 			require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("a")}, &queue.Message{Body: []byte("b")}))
-			ds := receiveN(t, q, 2)
+			ds := drivertest.ReceiveN(t, q, 2)
 			require.NoError(t, q.Ack(ctx, ds...))
 			require.ErrorIs(t, q.Ack(ctx, ds[0]), queue.ErrReceiptInvalid, "a second ack")
 			// Acked for good: a new receiver on the queue gets nothing.
@@ -326,7 +257,7 @@ func TestAckReceipts(t *testing.T) {
 			q2, err := b.OpenQueue(ctx, q.Name())
 			require.NoError(t, err)
 			defer q2.Close()
-			receiveNone(t, q2, time.Second)
+			drivertest.ReceiveNone(t, q2, time.Second)
 		})
 	}
 }
@@ -338,9 +269,9 @@ func TestDeadLetter(t *testing.T) {
 	require.NoError(t, err)
 	m := &queue.Message{Body: []byte("poison")}
 	require.NoError(t, q.Send(ctx, m))
-	d := receiveN(t, q, 1)
+	d := drivertest.ReceiveN(t, q, 1)
 	require.NoError(t, q.DeadLetter(ctx, d...))
-	receiveNone(t, q, 500*time.Millisecond)
+	drivertest.ReceiveNone(t, q, 500*time.Millisecond)
 
 	dlq, err := b.OpenQueue(ctx, "ActiveMQ.DLQ")
 	require.NoError(t, err)
@@ -377,7 +308,7 @@ func TestSlowSubscription(t *testing.T) {
 	require.NoError(t, err)
 	for i := range 30 {
 		require.NoError(t, q.Send(ctx, &queue.Message{Body: fmt.Appendf(nil, "%d", i)}))
-		ds := receiveN(t, q, 1)
+		ds := drivertest.ReceiveN(t, q, 1)
 		require.NoError(t, q.Ack(ctx, ds...))
 	}
 	time.Sleep(3 * time.Second) // several heart-beat intervals
@@ -387,7 +318,7 @@ func TestSlowSubscription(t *testing.T) {
 	s.(*Subscription).r.mu.Unlock()
 	assert.Equal(t, 5, buffered, "the broker pushes the prefetch, no more")
 	for range 4 {
-		ds := receiveN(t, s, 5)
+		ds := drivertest.ReceiveN(t, s, 5)
 		require.NoError(t, s.Ack(ctx, ds...), "acking frees the prefetch")
 	}
 }
@@ -419,7 +350,7 @@ func TestRefusedFrame(t *testing.T) {
 	assert.NoError(t, errs[2])
 	q, err := b.OpenQueue(ctx, name)
 	require.NoError(t, err)
-	ds := receiveN(t, q, 2)
+	ds := drivertest.ReceiveN(t, q, 2)
 	more, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: 500 * time.Millisecond})
 	require.NoError(t, err)
 	ds = append(ds, more...)
@@ -435,8 +366,7 @@ func TestRefusedFrame(t *testing.T) {
 func TestClose(t *testing.T) {
 	ctx := context.Background()
 	b := dial(t, Options{})
-	st, stop := watch(b)
-	defer stop()
+	st := drivertest.Watch(t, b)
 	q, err := b.Queue(ctx, uniqueName("close"))
 	require.NoError(t, err)
 	topic, err := b.Topic(ctx, uniqueName("close"))
@@ -452,7 +382,7 @@ func TestClose(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, b.Close())
 	require.ErrorIs(t, <-waiting, queue.ErrClosed, "a waiting Receive returns")
-	ch := st.await(t, broker.Closed)
+	ch := st.Await(t, broker.Closed)
 	assert.Equal(t, broker.Connected, ch.From)
 	assert.Equal(t, broker.Closed, b.State())
 
@@ -484,14 +414,14 @@ func TestOpenURL(t *testing.T) {
 	q, err := queue.Open(ctx, base+"/"+name)
 	require.NoError(t, err)
 	require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("by url")}))
-	ds := receiveN(t, q, 1)
+	ds := drivertest.ReceiveN(t, q, 1)
 	require.NoError(t, q.Ack(ctx, ds...))
 	require.NoError(t, q.Close())
 
 	bt, err := b.Topic(ctx, name)
 	require.NoError(t, err)
 	require.NoError(t, bt.Publish(ctx, &pubsub.Message{Body: []byte("to the url topic")}))
-	ds = receiveN(t, s, 1)
+	ds = drivertest.ReceiveN(t, s, 1)
 	require.NoError(t, s.Ack(ctx, ds...))
 	require.NoError(t, s.Close())
 
@@ -515,7 +445,7 @@ func TestAttributesOnActiveMQ(t *testing.T) {
 		"with.dots": queue.String("x"),
 	}
 	require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte{0, 1, 2}, Attributes: attrs}))
-	d := receiveN(t, q, 1)[0]
+	d := drivertest.ReceiveN(t, q, 1)[0]
 	assert.Equal(t, []byte{0, 1, 2}, d.Body, "a binary body")
 	assert.Equal(t, attrs, d.Attributes)
 	var f *frame.Frame
@@ -533,16 +463,15 @@ func TestErrorsMatch(t *testing.T) {
 }
 
 func TestGiveUp(t *testing.T) {
-	p := newProxy(t, hostPort(t))
-	b, err := Dial(ctxT(t, 10*time.Second), "stomp://"+p.addr(), Options{Backoff: fastBackoff, MaxReconnectAttempts: 2})
+	p := testproxy.New(t, hostPort(t))
+	b, err := Dial(ctxT(t, 10*time.Second), "stomp://"+p.Addr(), Options{Backoff: fastBackoff, MaxReconnectAttempts: 2})
 	require.NoError(t, err)
 	defer b.Close()
-	st, stop := watch(b)
-	defer stop()
+	st := drivertest.Watch(t, b)
 	q, err := b.Queue(context.Background(), uniqueName("giveup"))
 	require.NoError(t, err)
-	p.cut()
-	ch := st.await(t, broker.Closed)
+	p.Cut()
+	ch := st.Await(t, broker.Closed)
 	require.Error(t, ch.Err, "why the broker gave up")
 	assert.Contains(t, ch.Err.Error(), "gave up reconnecting after 2 attempts")
 	err = q.Send(context.Background(), &queue.Message{Body: []byte("x")})

@@ -2,12 +2,11 @@ package stomp
 
 import (
 	"crypto/tls"
-	"net"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/postroom/postroom/internal/brokeraddr"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -107,22 +106,16 @@ type Options struct {
 // config is Options with defaults applied and endpoints resolved.
 type config struct {
 	Options
-	endpoints []endpoint
+	endpoints []brokeraddr.Endpoint
 	name      string // the path of Dial's URL: a queue or topic name for the URL openers
 }
 
-// endpoint is one broker address to try.
-type endpoint struct {
-	addr       string // host:port
-	tls        bool
-	serverName string // the host, for TLS and the default host header
-}
-
-func (e endpoint) String() string {
-	if e.tls {
-		return "stomp+ssl://" + e.addr
-	}
-	return "stomp://" + e.addr
+// protocol is what STOMP URLs look like.
+var protocol = &brokeraddr.Protocol{
+	Scheme: SchemeSTOMP, TLSScheme: SchemeSTOMPSSL,
+	Plain:  []string{"tcp"},
+	Secure: []string{"stomps", "ssl"},
+	Port:   "61613", TLSPort: "61614",
 }
 
 // newConfig validates opts and resolves the endpoints of rawURL.
@@ -160,9 +153,9 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.Backoff = DefaultBackoff
 	}
 
-	u, err := parseURL(rawURL)
+	u, err := protocol.Parse(rawURL)
 	if err != nil {
-		return nil, err
+		return nil, errInvalid(op, "%v", err)
 	}
 	if c.Login == "" && c.Passcode == "" && u.User != nil {
 		c.Login = u.User.Username()
@@ -220,70 +213,8 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.ScheduledDelivery = c.ScheduledDelivery || b
 	}
 
-	c.endpoints = append(c.endpoints, newEndpoint(u))
-	for _, hosts := range q["failover"] {
-		for h := range strings.SplitSeq(hosts, ",") {
-			if h = strings.TrimSpace(h); h == "" {
-				continue
-			}
-			ep, err := parseEndpoint(h, u.Scheme)
-			if err != nil {
-				return nil, err
-			}
-			c.endpoints = append(c.endpoints, ep)
-		}
-	}
-	for _, raw := range opts.Endpoints {
-		ep, err := parseEndpoint(raw, u.Scheme)
-		if err != nil {
-			return nil, err
-		}
-		c.endpoints = append(c.endpoints, ep)
+	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {
+		return nil, errInvalid(op, "%v", err)
 	}
 	return c, nil
-}
-
-// parseURL parses a stomp:// or stomp+ssl:// URL.
-func parseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, errInvalid("dial", "%v", err)
-	}
-	switch u.Scheme {
-	case SchemeSTOMP, SchemeSTOMPSSL, "stomps", "ssl", "tcp":
-	default:
-		return nil, errInvalid("dial", "scheme %q (want %s or %s)", u.Scheme, SchemeSTOMP, SchemeSTOMPSSL)
-	}
-	if u.Host == "" {
-		return nil, errInvalid("dial", "URL %q has no host", u.Redacted())
-	}
-	return u, nil
-}
-
-// parseEndpoint parses a failover endpoint: a URL, or host:port taking
-// the scheme of the main URL.
-func parseEndpoint(raw, scheme string) (endpoint, error) {
-	if !strings.Contains(raw, "://") {
-		if _, _, err := net.SplitHostPort(raw); err != nil {
-			return endpoint{}, errInvalid("dial", "failover endpoint %q: want host:port or a URL", raw)
-		}
-		raw = scheme + "://" + raw
-	}
-	u, err := parseURL(raw)
-	if err != nil {
-		return endpoint{}, err
-	}
-	return newEndpoint(u), nil
-}
-
-func newEndpoint(u *url.URL) endpoint {
-	secure := u.Scheme == SchemeSTOMPSSL || u.Scheme == "stomps" || u.Scheme == "ssl"
-	port := u.Port()
-	if port == "" {
-		port = "61613"
-		if secure {
-			port = "61614"
-		}
-	}
-	return endpoint{addr: net.JoinHostPort(u.Hostname(), port), tls: secure, serverName: u.Hostname()}
 }

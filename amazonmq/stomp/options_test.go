@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom/internal/brokeraddr"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -22,7 +23,7 @@ func TestNewConfig(t *testing.T) {
 			name: "defaults",
 			url:  "stomp://broker.example",
 			check: func(t *testing.T, c *config) {
-				assert.Equal(t, []endpoint{{addr: "broker.example:61613", serverName: "broker.example"}}, c.endpoints)
+				assert.Equal(t, []brokeraddr.Endpoint{{Scheme: "stomp", Addr: "broker.example:61613", ServerName: "broker.example"}}, c.endpoints)
 				assert.Equal(t, DefaultPrefetch, c.Prefetch)
 				assert.Equal(t, DefaultWaitTime, c.WaitTime)
 				assert.Equal(t, DefaultHeartbeat, c.Heartbeat)
@@ -35,9 +36,9 @@ func TestNewConfig(t *testing.T) {
 			name: "amazon mq active/standby",
 			url:  "stomp+ssl://user:secret@b-1.mq.eu-west-1.amazonaws.com:61614/orders?failover=b-2.mq.eu-west-1.amazonaws.com:61614&client_id=svc",
 			check: func(t *testing.T, c *config) {
-				assert.Equal(t, []endpoint{
-					{addr: "b-1.mq.eu-west-1.amazonaws.com:61614", tls: true, serverName: "b-1.mq.eu-west-1.amazonaws.com"},
-					{addr: "b-2.mq.eu-west-1.amazonaws.com:61614", tls: true, serverName: "b-2.mq.eu-west-1.amazonaws.com"},
+				assert.Equal(t, []brokeraddr.Endpoint{
+					{Scheme: "stomp+ssl", Addr: "b-1.mq.eu-west-1.amazonaws.com:61614", TLS: true, ServerName: "b-1.mq.eu-west-1.amazonaws.com"},
+					{Scheme: "stomp+ssl", Addr: "b-2.mq.eu-west-1.amazonaws.com:61614", TLS: true, ServerName: "b-2.mq.eu-west-1.amazonaws.com"},
 				}, c.endpoints)
 				assert.Equal(t, "user", c.Login)
 				assert.Equal(t, "secret", c.Passcode)
@@ -49,8 +50,8 @@ func TestNewConfig(t *testing.T) {
 			name: "tls default port",
 			url:  "stomp+ssl://b-1",
 			check: func(t *testing.T, c *config) {
-				assert.Equal(t, "b-1:61614", c.endpoints[0].addr)
-				assert.True(t, c.endpoints[0].tls)
+				assert.Equal(t, "b-1:61614", c.endpoints[0].Addr)
+				assert.True(t, c.endpoints[0].TLS)
 			},
 		},
 		{

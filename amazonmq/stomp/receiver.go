@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/postroom/postroom/internal/longpoll"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -172,19 +173,9 @@ func (r *receiver) unsubscribe(ctx context.Context) error {
 // active first.
 func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions, ensure func(context.Context) error) ([]*queue.Delivery, error) {
 	const op = "receive"
-	n := opts.MaxMessages
-	switch {
-	case n == 0:
-		n = 1
-	case n < 0 || n > MaxBatch:
-		return nil, errInvalid(op, "MaxMessages %d (want 1 to %d)", n, MaxBatch)
-	}
-	wait := opts.WaitTime
-	switch {
-	case wait == 0:
-		wait = r.b.cfg.WaitTime
-	case wait < 0:
-		wait = 0
+	n, wait, err := longpoll.Limits(opts, MaxBatch, r.b.cfg.WaitTime)
+	if err != nil {
+		return nil, errInvalid(op, "%v", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -197,7 +188,7 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions, ensur
 		// Subscribing waits for a connection; while there is none, this is
 		// an empty long poll.
 		ectx, cancel := context.WithDeadline(ctx, deadline)
-		err := ensure(ectx)
+		err = ensure(ectx)
 		cancel()
 		switch {
 		case err == nil:
@@ -209,30 +200,7 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions, ensur
 			return nil, err
 		}
 	}
-	var timer *time.Timer
-	for {
-		if ds, err := r.take(n); err != nil || len(ds) > 0 {
-			if timer != nil {
-				timer.Stop()
-			}
-			return ds, err
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil, nil
-		}
-		if timer == nil {
-			timer = time.NewTimer(left)
-		}
-		select {
-		case <-r.avail:
-		case <-timer.C:
-			return r.take(n)
-		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		}
-	}
+	return longpoll.Wait(ctx, r.avail, deadline, func() ([]*queue.Delivery, error) { return r.take(n) })
 }
 
 // take hands out up to n buffered frames, dropping those of lost

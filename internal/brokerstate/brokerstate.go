@@ -1,4 +1,7 @@
-package mqtt
+// Package brokerstate holds the connection state of a broker driver and
+// tells it to the functions registered with the driver's NotifyState, each
+// from a goroutine of its own, in order.
+package brokerstate
 
 import (
 	"sync"
@@ -7,17 +10,18 @@ import (
 	"github.com/postroom/postroom/broker"
 )
 
-// notifier holds a broker's state and calls the functions registered with
-// NotifyState, each from its own goroutine, in order.
-type notifier struct {
+// A Notifier holds a broker's state and calls the functions registered
+// with Add, each from its own goroutine, in order. It starts Connecting.
+// Its methods are safe for concurrent use.
+type Notifier struct {
 	mu        sync.Mutex // guards everything below
 	state     broker.State
 	listeners map[*listener]struct{}
 	closed    bool
 }
 
-// A listener is one NotifyState registration: a goroutine that owns a
-// queue of changes and calls f with each.
+// A listener is one registration: a goroutine that owns a queue of
+// changes and calls f with each.
 type listener struct {
 	f      func(broker.StateChange)
 	wake   chan struct{} // cap 1: changes were queued, or stop was called
@@ -29,19 +33,21 @@ type listener struct {
 	stopped bool
 }
 
-func newNotifier() *notifier {
-	return &notifier{state: broker.Connecting, listeners: make(map[*listener]struct{})}
+// New returns a Notifier in state Connecting.
+func New() *Notifier {
+	return &Notifier{state: broker.Connecting, listeners: make(map[*listener]struct{})}
 }
 
-func (n *notifier) get() broker.State {
+// Get returns the current state.
+func (n *Notifier) Get() broker.State {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.state
 }
 
-// set moves to state to and tells the listeners; a move to the current
+// Set moves to state to and tells the listeners; a move to the current
 // state, or any move after Closed, is no change.
-func (n *notifier) set(to broker.State, err error, endpoint string) {
+func (n *Notifier) Set(to broker.State, err error, endpoint string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.state == to || n.state == broker.Closed {
@@ -54,8 +60,13 @@ func (n *notifier) set(to broker.State, err error, endpoint string) {
 	}
 }
 
-// add registers f and returns the function that stops it.
-func (n *notifier) add(f func(broker.StateChange)) (stop func()) {
+// Add registers f and returns the function that stops it: f is called
+// with every later change, in order, from a goroutine of its own, until
+// stop is called or Close is. stop drops the changes f has not seen yet
+// and waits for the goroutine to end, unless f is running at that moment
+// (as when stop is called from f itself): the goroutine then ends once f
+// returns. After Close, Add registers nothing and f is never called.
+func (n *Notifier) Add(f func(broker.StateChange)) (stop func()) {
 	l := &listener{f: f, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	n.mu.Lock()
 	if n.closed {
@@ -76,9 +87,10 @@ func (n *notifier) add(f func(broker.StateChange)) (stop func()) {
 	}
 }
 
-// close stops every listener once it has seen the changes queued so far
-// (the last being the move to Closed), and waits for them.
-func (n *notifier) close() {
+// Close stops every listener once it has seen the changes queued so far
+// (the last being the move to Closed, when the caller Set it first), and
+// waits for them.
+func (n *Notifier) Close() {
 	n.mu.Lock()
 	n.closed = true
 	ls := n.listeners
@@ -100,7 +112,8 @@ func (l *listener) push(ch broker.StateChange) {
 }
 
 // stop ends the goroutine, after the queued changes when drain is set, and
-// waits for it unless called from f itself.
+// waits for it unless f is running (stop may be called from f itself, which
+// must not wait for its own goroutine).
 func (l *listener) stop(drain bool) {
 	l.mu.Lock()
 	l.stopped = true

@@ -1,0 +1,68 @@
+// Package longpoll is the long poll of Receive in the drivers whose
+// connections push messages into a buffer (amazonmq/stomp, amazonmq/mqtt):
+// take what is buffered, or else wait for more up to the wait time.
+package longpoll
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/postroom/postroom/queue"
+)
+
+// Limits returns how many messages a Receive with opts takes at most
+// (opts.MaxMessages; 1 when zero) and how long it waits for the first
+// (opts.WaitTime; def when zero, not at all when negative). It fails when
+// MaxMessages is negative or over maxBatch; the error says so without an
+// operation or a sentinel, for the driver to wrap.
+func Limits(opts queue.ReceiveOptions, maxBatch int, def time.Duration) (n int, wait time.Duration, err error) {
+	n = opts.MaxMessages
+	switch {
+	case n == 0:
+		n = 1
+	case n < 0 || n > maxBatch:
+		return 0, 0, fmt.Errorf("MaxMessages %d (want 1 to %d)", n, maxBatch)
+	}
+	wait = opts.WaitTime
+	switch {
+	case wait == 0:
+		wait = def
+	case wait < 0:
+		wait = 0
+	}
+	return n, wait, nil
+}
+
+// Wait calls take until it returns deliveries or an error, and returns
+// those. Between calls it waits for avail, a channel signalled when the
+// buffer got more (or closed), until deadline, when it returns what take
+// returns a last time, or until ctx ends, when it returns ctx.Err(). When
+// deadline has passed already it calls take once.
+func Wait(ctx context.Context, avail <-chan struct{}, deadline time.Time, take func() ([]*queue.Delivery, error)) ([]*queue.Delivery, error) {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if ds, err := take(); err != nil || len(ds) > 0 {
+			return ds, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, nil
+		}
+		if timer == nil {
+			timer = time.NewTimer(left)
+		}
+		select {
+		case <-avail:
+		case <-timer.C:
+			return take()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,75 @@
+package reconnect
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/postroom/postroom/queue"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// delays records the delays a policy was asked for, and waits none.
+type delays []int
+
+func (d *delays) policy(maxAttempts int) Policy {
+	return Policy{MaxAttempts: maxAttempts, Backoff: queue.BackoffFunc(func(attempt int) time.Duration {
+		*d = append(*d, attempt)
+		return 0
+	})}
+}
+
+func TestRetrySucceeds(t *testing.T) {
+	var d delays
+	var failures []error
+	calls := 0
+	err := Retry(context.Background(), d.policy(0), func(context.Context) error {
+		calls++
+		if calls < 3 {
+			return errors.New("refused")
+		}
+		return nil
+	}, func(err error) { failures = append(failures, err) })
+	require.NoError(t, err)
+	assert.Equal(t, 3, calls)
+	assert.Len(t, failures, 2)
+	assert.Equal(t, delays{1, 2}, d, "a wait after each failure, numbered from 1")
+}
+
+func TestRetryGivesUp(t *testing.T) {
+	var d delays
+	failed := 0
+	refused := errors.New("refused")
+	err := Retry(context.Background(), d.policy(2), func(context.Context) error { return refused },
+		func(error) { failed++ })
+	var gu *GaveUpError
+	require.ErrorAs(t, err, &gu)
+	assert.Equal(t, 2, gu.Attempts)
+	assert.ErrorIs(t, err, refused)
+	assert.EqualError(t, err, "gave up reconnecting after 2 attempts: refused")
+	assert.Equal(t, 2, failed, "failed hears every failure, the last one too")
+	assert.Equal(t, delays{1}, d, "no wait after the last attempt")
+}
+
+func TestRetryStopsWithContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	failed := 0
+	err := Retry(ctx, Policy{Backoff: queue.BackoffFunc(func(int) time.Duration { return time.Hour })},
+		func(context.Context) error { return errors.New("refused") },
+		func(error) { failed++; cancel() })
+	require.ErrorIs(t, err, context.Canceled, "the wait ends with ctx")
+	assert.Equal(t, 1, failed)
+
+	failed = 0
+	err = Retry(ctx, Policy{}, func(context.Context) error { return errors.New("cut short") }, func(error) { failed++ })
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Zero(t, failed, "an attempt that failed because ctx ended is not a failure")
+}
