@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"time"
 
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
 	"github.com/postroom/postroom/internal/brokeraddr"
 	"github.com/postroom/postroom/queue"
 )
@@ -210,11 +212,14 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 
 	c.endpoints = append(c.endpoints, newEndpoint(u))
 	for _, h := range brokeraddr.Failover(q) {
+		fu := *u
+		fu.Host = h
 		if _, _, err := net.SplitHostPort(h); err != nil {
 			return nil, errInvalid(op, "failover host %q: want host:port", h)
 		}
-		fu := *u
-		fu.Host = h
+		if _, err := url.Parse(fu.String()); err != nil { // a port that is no number
+			return nil, errInvalid(op, "failover host %q: %v", h, err)
+		}
 		c.endpoints = append(c.endpoints, newEndpoint(&fu))
 	}
 	for _, raw := range opts.Endpoints {
@@ -223,6 +228,13 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 			return nil, err
 		}
 		c.endpoints = append(c.endpoints, newEndpoint(eu))
+	}
+	// amqp091's own parameters (heartbeat, channel_max, …) are checked
+	// now, not at the first dial.
+	for _, e := range c.endpoints {
+		if _, err := amqp091.ParseURI(e.url); err != nil {
+			return nil, errInvalid(op, "%s: %v", e.addr, err)
+		}
 	}
 	return c, nil
 }

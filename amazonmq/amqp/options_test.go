@@ -2,8 +2,11 @@ package amqp
 
 import (
 	"context"
+	"net/url"
 	"testing"
 	"time"
+
+	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,4 +136,32 @@ func TestBuckets(t *testing.T) {
 		rq := &retryQueue{bucket: b}
 		assert.Greater(t, rq.expires()/2, b)
 	}
+}
+
+// FuzzNewConfig checks that any URL either gives a usable configuration,
+// whose endpoints amqp091 can parse and which carry none of postroom's own
+// parameters, or an error matching queue.ErrInvalid.
+func FuzzNewConfig(f *testing.F) {
+	f.Add("amqps://u:p@b-1.mq.us-east-1.amazonaws.com:5671/vhost?failover=b-2:5671&prefetch=50&queue=orders")
+	f.Add("amqp://guest:guest@127.0.0.1:5672/?queue_type=quorum&wait_time=2s&drop_unroutable=true")
+	f.Add("amqp://h/%2f?topic=prices&heartbeat=10")
+	f.Add("amqp://[::1")
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := newConfig(raw, Options{})
+		if err != nil {
+			require.ErrorIs(t, err, queue.ErrInvalid)
+			return
+		}
+		require.NotEmpty(t, c.endpoints)
+		require.Positive(t, c.Prefetch)
+		for _, e := range c.endpoints {
+			_, err := amqp091.ParseURI(e.url)
+			require.NoError(t, err, "endpoint %q of %q", e.url, raw)
+			u, err := url.Parse(e.url)
+			require.NoError(t, err)
+			for _, p := range postroomParams {
+				require.False(t, u.Query().Has(p), "postroom's parameter %s reaches amqp091 in %q", p, e.url)
+			}
+		}
+	})
 }
