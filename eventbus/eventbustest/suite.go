@@ -17,8 +17,9 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
+
+	"github.com/postroom/postroom/internal/conformance"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -78,45 +79,22 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("eventbustest: Harness.New and Harness.Sink are required")
 	}
 	s := &suite{h: h}
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-		skip string
-	}{
-		{"PutRouteDeliver", s.testRoute, ""},
-		{"SeveralRules", s.testSeveralRules, ""},
-		{"Envelope", s.testEnvelope, unless(h.Caps.Envelope, "Envelope")},
-		{"PartialFailure", s.testPartialFailure, ""},
-		{"BatchLimits", s.testBatchLimits, ""},
-		{"EntrySize", s.testEntrySize, unless(h.Caps.MaxEntrySize > 0, "MaxEntrySize")},
-		{"InvalidPattern", s.testInvalidPattern, ""},
-		{"DisabledRule", s.testDisabledRule, ""},
-		{"RuleCRUD", s.testRuleCRUD, ""},
-		{"TargetLimits", s.testTargetLimits, ""},
-		{"Transform", s.testTransform, unless(h.Caps.Transform, "Transform")},
-		{"FuncTarget", s.testFunc, unless(h.Caps.Func, "Func")},
-		{"ArchiveReplay", s.testArchiveReplay, unless(h.Caps.Archive, "Archive")},
-		{"Closed", s.testClosed, ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip("eventbustest: the driver does not declare " + tc.skip)
-			}
-			if h.Caps.Synctest {
-				synctest.Test(t, tc.run)
-				return
-			}
-			tc.run(t)
-		})
-	}
-}
-
-func unless(ok bool, capability string) string {
-	if ok {
-		return ""
-	}
-	return capability
+	conformance.Run(t, "eventbustest", h.Caps.Synctest, []conformance.Test{
+		{Name: "PutRouteDeliver", Run: s.testRoute},
+		{Name: "SeveralRules", Run: s.testSeveralRules},
+		{Name: "Envelope", Run: s.testEnvelope, Missing: conformance.Unless(h.Caps.Envelope, "Envelope")},
+		{Name: "PartialFailure", Run: s.testPartialFailure},
+		{Name: "BatchLimits", Run: s.testBatchLimits},
+		{Name: "EntrySize", Run: s.testEntrySize, Missing: conformance.Unless(h.Caps.MaxEntrySize > 0, "MaxEntrySize")},
+		{Name: "InvalidPattern", Run: s.testInvalidPattern},
+		{Name: "DisabledRule", Run: s.testDisabledRule},
+		{Name: "RuleCRUD", Run: s.testRuleCRUD},
+		{Name: "TargetLimits", Run: s.testTargetLimits},
+		{Name: "Transform", Run: s.testTransform, Missing: conformance.Unless(h.Caps.Transform, "Transform")},
+		{Name: "FuncTarget", Run: s.testFunc, Missing: conformance.Unless(h.Caps.Func, "Func")},
+		{Name: "ArchiveReplay", Run: s.testArchiveReplay, Missing: conformance.Unless(h.Caps.Archive, "Archive")},
+		{Name: "Closed", Run: s.testClosed},
+	})
 }
 
 type suite struct {

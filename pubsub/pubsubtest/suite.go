@@ -10,8 +10,9 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-	"testing/synctest"
 	"time"
+
+	"github.com/postroom/postroom/internal/conformance"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -57,43 +58,20 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("pubsubtest: Harness.New is nil")
 	}
 	s := &suite{h: h}
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-		skip string
-	}{
-		{"FanOut", s.testFanOut, ""},
-		{"OnlyAfterSubscribe", s.testOnlyAfterSubscribe, ""},
-		{"Attributes", s.testAttributes, unless(h.Caps.Attributes, "Attributes")},
-		{"Batch", s.testBatch, unless(h.Caps.MaxBatch > 0, "MaxBatch")},
-		{"BatchPartialFailure", s.testPartialFailure, unless(h.Invalid != nil, "Harness.Invalid")},
-		{"FilterAttributes", s.testFilterAttributes, unless(h.Caps.Filter, "Filter")},
-		{"FilterBody", s.testFilterBody, unless(h.Caps.Filter, "Filter")},
-		{"Envelope", s.testEnvelope, unless(h.Caps.Envelope, "Envelope")},
-		{"Durable", s.testDurable, unless(h.Caps.Durable, "Durable")},
-		{"FIFOOrder", s.testFIFO, unless(h.Caps.FIFO, "FIFO")},
-		{"Unsubscribe", s.testUnsubscribe, ""},
-		{"Closed", s.testClosed, ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip("pubsubtest: the driver does not declare " + tc.skip)
-			}
-			if h.Caps.Synctest {
-				synctest.Test(t, tc.run)
-				return
-			}
-			tc.run(t)
-		})
-	}
-}
-
-func unless(ok bool, capability string) string {
-	if ok {
-		return ""
-	}
-	return capability
+	conformance.Run(t, "pubsubtest", h.Caps.Synctest, []conformance.Test{
+		{Name: "FanOut", Run: s.testFanOut},
+		{Name: "OnlyAfterSubscribe", Run: s.testOnlyAfterSubscribe},
+		{Name: "Attributes", Run: s.testAttributes, Missing: conformance.Unless(h.Caps.Attributes, "Attributes")},
+		{Name: "Batch", Run: s.testBatch, Missing: conformance.Unless(h.Caps.MaxBatch > 0, "MaxBatch")},
+		{Name: "BatchPartialFailure", Run: s.testPartialFailure, Missing: conformance.Unless(h.Invalid != nil, "Harness.Invalid")},
+		{Name: "FilterAttributes", Run: s.testFilterAttributes, Missing: conformance.Unless(h.Caps.Filter, "Filter")},
+		{Name: "FilterBody", Run: s.testFilterBody, Missing: conformance.Unless(h.Caps.Filter, "Filter")},
+		{Name: "Envelope", Run: s.testEnvelope, Missing: conformance.Unless(h.Caps.Envelope, "Envelope")},
+		{Name: "Durable", Run: s.testDurable, Missing: conformance.Unless(h.Caps.Durable, "Durable")},
+		{Name: "FIFOOrder", Run: s.testFIFO, Missing: conformance.Unless(h.Caps.FIFO, "FIFO")},
+		{Name: "Unsubscribe", Run: s.testUnsubscribe},
+		{Name: "Closed", Run: s.testClosed},
+	})
 }
 
 type suite struct{ h Harness }

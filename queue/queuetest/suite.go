@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/postroom/postroom/internal/conformance"
+
 	"fmt"
 	"slices"
 
 	"sync"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -26,51 +27,28 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("queuetest: Harness.New is nil")
 	}
 	s := &suite{h: h}
-	tests := []struct {
-		name string
-		run  func(t *testing.T)
-		skip string // why it does not apply, or ""
-	}{
-		{"SendReceiveAck", s.testSendReceiveAck, ""},
-		{"Attributes", s.testAttributes, unless(h.Caps.Attributes, "Attributes")},
-		{"Batch", s.testBatch, unless(h.Caps.MaxBatch > 0, "MaxBatch")},
-		{"TooLarge", s.testTooLarge, unless(h.Caps.MaxMessageSize > 0, "MaxMessageSize")},
-		{"BatchPartialFailure", s.testPartialFailure, unless(h.Invalid != nil && h.Caps.MaxBatch != 1, "Harness.Invalid")},
-		{"NackRedelivers", s.testNack, ""},
-		{"NackDelay", s.testNackDelay, unless(h.Caps.NackDelay, "NackDelay")},
-		{"VisibilityTimeout", s.testVisibility, unless(h.Caps.VisibilityTimeout, "VisibilityTimeout")},
-		{"Extend", s.testExtend, unless(h.Caps.Extend && h.Caps.VisibilityTimeout, "Extend and VisibilityTimeout")},
-		{"Delay", s.testDelay, unless(h.Caps.Delay, "Delay")},
-		{"LongPollReturnsEarly", s.testLongPollEarly, ""},
-		{"LongPollCancel", s.testLongPollCancel, ""},
-		{"Closed", s.testClosed, ""},
-		{"Purge", s.testPurge, unless(h.Caps.Purge, "Purge")},
-		{"Stats", s.testStats, unless(h.Caps.Stats, "Stats")},
-		{"StaleReceipt", s.testStaleReceipt, unless(h.Caps.StaleReceiptDeletes && h.Caps.VisibilityTimeout, "StaleReceiptDeletes")},
-		{"FIFOOrder", s.testFIFOOrder, unless(h.Caps.FIFO, "FIFO")},
-		{"FIFOGroupLock", s.testFIFOGroupLock, unless(h.Caps.FIFO, "FIFO")},
-		{"FIFOStaleReceipt", s.testFIFOStaleReceipt, unless(h.Caps.FIFO && h.Caps.VisibilityTimeout && h.Caps.StaleReceiptDeletes, "FIFO, VisibilityTimeout and StaleReceiptDeletes")},
-		{"FIFODeduplication", s.testDedup, unless(h.Caps.FIFO && h.Caps.Deduplication, "FIFO and Deduplication")},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if tc.skip != "" {
-				t.Skip("queuetest: the driver does not declare " + tc.skip)
-			}
-			if h.Caps.Synctest {
-				synctest.Test(t, tc.run)
-				return
-			}
-			tc.run(t)
-		})
-	}
-}
-
-func unless(ok bool, capability string) string {
-	if ok {
-		return ""
-	}
-	return capability
+	conformance.Run(t, "queuetest", h.Caps.Synctest, []conformance.Test{
+		{Name: "SendReceiveAck", Run: s.testSendReceiveAck},
+		{Name: "Attributes", Run: s.testAttributes, Missing: conformance.Unless(h.Caps.Attributes, "Attributes")},
+		{Name: "Batch", Run: s.testBatch, Missing: conformance.Unless(h.Caps.MaxBatch > 0, "MaxBatch")},
+		{Name: "TooLarge", Run: s.testTooLarge, Missing: conformance.Unless(h.Caps.MaxMessageSize > 0, "MaxMessageSize")},
+		{Name: "BatchPartialFailure", Run: s.testPartialFailure, Missing: conformance.Unless(h.Invalid != nil && h.Caps.MaxBatch != 1, "Harness.Invalid")},
+		{Name: "NackRedelivers", Run: s.testNack},
+		{Name: "NackDelay", Run: s.testNackDelay, Missing: conformance.Unless(h.Caps.NackDelay, "NackDelay")},
+		{Name: "VisibilityTimeout", Run: s.testVisibility, Missing: conformance.Unless(h.Caps.VisibilityTimeout, "VisibilityTimeout")},
+		{Name: "Extend", Run: s.testExtend, Missing: conformance.Unless(h.Caps.Extend && h.Caps.VisibilityTimeout, "Extend and VisibilityTimeout")},
+		{Name: "Delay", Run: s.testDelay, Missing: conformance.Unless(h.Caps.Delay, "Delay")},
+		{Name: "LongPollReturnsEarly", Run: s.testLongPollEarly},
+		{Name: "LongPollCancel", Run: s.testLongPollCancel},
+		{Name: "Closed", Run: s.testClosed},
+		{Name: "Purge", Run: s.testPurge, Missing: conformance.Unless(h.Caps.Purge, "Purge")},
+		{Name: "Stats", Run: s.testStats, Missing: conformance.Unless(h.Caps.Stats, "Stats")},
+		{Name: "StaleReceipt", Run: s.testStaleReceipt, Missing: conformance.Unless(h.Caps.StaleReceiptDeletes && h.Caps.VisibilityTimeout, "StaleReceiptDeletes")},
+		{Name: "FIFOOrder", Run: s.testFIFOOrder, Missing: conformance.Unless(h.Caps.FIFO, "FIFO")},
+		{Name: "FIFOGroupLock", Run: s.testFIFOGroupLock, Missing: conformance.Unless(h.Caps.FIFO, "FIFO")},
+		{Name: "FIFOStaleReceipt", Run: s.testFIFOStaleReceipt, Missing: conformance.Unless(h.Caps.FIFO && h.Caps.VisibilityTimeout && h.Caps.StaleReceiptDeletes, "FIFO, VisibilityTimeout and StaleReceiptDeletes")},
+		{Name: "FIFODeduplication", Run: s.testDedup, Missing: conformance.Unless(h.Caps.FIFO && h.Caps.Deduplication, "FIFO and Deduplication")},
+	})
 }
 
 type suite struct{ h Harness }

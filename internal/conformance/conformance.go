@@ -1,0 +1,46 @@
+// Package conformance runs the tests of the conformance suites
+// (queuetest, pubsubtest, eventbustest): each in its own subtest, skipped
+// when the driver does not declare what it needs, inside a testing/synctest
+// bubble when the driver asks for fake time.
+package conformance
+
+import (
+	"testing"
+	"testing/synctest"
+)
+
+// A Test is one test of a suite.
+type Test struct {
+	Name string
+	Run  func(t *testing.T)
+	// Missing names the capability the driver lacks for this test, or
+	// is empty when the test applies.
+	Missing string
+}
+
+// Unless returns capability when ok is false: the Missing of a test that
+// needs it.
+func Unless(ok bool, capability string) string {
+	if ok {
+		return ""
+	}
+	return capability
+}
+
+// Run runs tests as subtests of t. suite prefixes skip messages
+// ("queuetest"); with bubble, every test runs in a synctest bubble.
+func Run(t *testing.T, suite string, bubble bool, tests []Test) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.Name, func(t *testing.T) {
+			if tc.Missing != "" {
+				t.Skip(suite + ": the driver does not declare " + tc.Missing)
+			}
+			if bubble {
+				synctest.Test(t, tc.Run)
+				return
+			}
+			tc.Run(t)
+		})
+	}
+}
