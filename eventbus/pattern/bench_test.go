@@ -1,6 +1,8 @@
 package pattern
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"testing"
 
@@ -113,4 +115,31 @@ func BenchmarkPatternMatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkMatcherEvents measures a one-pattern Matcher on variants of
+// benchEvent: as is, compact, with escapes and tab-indented.
+func BenchmarkMatcherEvents(b *testing.B) {
+	var compact bytes.Buffer
+	require.NoError(b, json.Compact(&compact, benchEvent))
+	escaped := bytes.Replace(benchEvent, []byte(`"User initiated (2017-12-22 18:43:40 GMT)"`),
+		[]byte(`"User \"initiated\" (2017-12-22 18:43:40 GMT) \u2713"`), 1)
+	tabs := bytes.ReplaceAll(benchEvent, []byte("  "), []byte("\t"))
+	m := benchMatcher(b, 1)
+	for _, ev := range []struct {
+		name  string
+		event []byte
+	}{{"pretty", benchEvent}, {"compact", compact.Bytes()}, {"escaped", escaped}, {"tabs", tabs}} {
+		b.Run(ev.name, func(b *testing.B) {
+			dst, err := m.MatchAppend(nil, ev.event)
+			require.NoError(b, err)
+			require.NotEmpty(b, dst)
+			b.SetBytes(int64(len(ev.event)))
+			b.ReportAllocs()
+			for b.Loop() {
+				dst, _ = m.MatchAppend(dst[:0], ev.event)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
 }

@@ -394,11 +394,11 @@ func (c *compiler) matchExpression(cond *condSpec) {
 		if v.kind != tString {
 			c.fail("prefix match pattern must be a string")
 		}
-		lo, hi, reason := cidrRange(v.text)
+		lo, hi, prefix, reason := cidrRange(v.text)
 		if reason != "" {
 			c.fail(reason)
 		}
-		cond.ms = append(cond.ms, matcher{kind: mCIDR, ip: lo, ipHi: hi, s: v.text})
+		cond.ms = append(cond.ms, matcher{kind: mCIDR, ip: lo, ipHi: hi, ipPrefix: uint8(prefix), s: v.text})
 		c.expectEnd(oneKey)
 	case op == "equals-ignore-case":
 		v := c.next()

@@ -74,8 +74,12 @@
 // allocation-free scanner, keeping only values at paths some pattern uses
 // and skipping (but validating) the rest; looks each value up in the
 // anchor index of its path (hash maps for exact, case-folded and IP
-// values, prefix and suffix maps by length, an interval tree for numeric
-// ranges); and verifies only the candidates found, exactly. The cost per
+// values, prefix and suffix maps by length, CIDR networks by prefix
+// length, an interval tree for numeric ranges); and verifies only the
+// candidates found, exactly. On amd64 the scanner first marks, with
+// vector instructions, where the strings and tokens of the event are, so
+// that it never looks at the bytes of strings and whitespace it skips;
+// the whole event is still validated. The cost per
 // event therefore grows with the size of the event and the number of
 // candidates, not with the number of patterns. Matching takes no lock: it
 // reads an immutable snapshot, which the first match after an Add or

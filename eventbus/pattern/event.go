@@ -45,7 +45,13 @@ type trieNode struct {
 	kids []*trieNode
 	m    map[string]*trieNode // replaces keys/kids when there are many
 	leaf int32                // path id, or -1
+	// lens has bit n set when a key of length n (or >= 63, bit 63) is in
+	// keys or m: most event keys are rejected by their length alone.
+	lens uint64
 }
+
+// lenBit returns the bit of lens for a key of length n.
+func lenBit(n int) uint64 { return 1 << min(n, 63) }
 
 const trieMapThreshold = 8
 
@@ -54,11 +60,14 @@ func newTrieNode() *trieNode { return &trieNode{leaf: -1} }
 func (n *trieNode) hasKids() bool { return len(n.keys) > 0 || n.m != nil }
 
 func (n *trieNode) child(seg []byte) *trieNode {
+	if n.lens&lenBit(len(seg)) == 0 {
+		return nil
+	}
 	if n.m != nil {
 		return n.m[string(seg)]
 	}
 	for i, k := range n.keys {
-		if k == string(seg) {
+		if len(k) == len(seg) && (len(k) == 0 || k[0] == seg[0]) && k == string(seg) {
 			return n.kids[i]
 		}
 	}
@@ -116,6 +125,7 @@ func (n *trieNode) insert(path string) *trieNode {
 		seg := path[:i]
 		next := n.childString(seg)
 		if next == nil {
+			n.lens |= lenBit(len(seg))
 			next = newTrieNode()
 			if n.m != nil {
 				n.m[seg] = next
@@ -168,6 +178,11 @@ type scratch struct {
 	attrOff []attrSpan
 	attrBuf []byte
 
+	// Structural scanner state (fastscan.go).
+	masks []blockMasks // per 64-byte block of data
+	cur   cursor       // next significant position
+	spill []uint64     // nesting deeper than 64 levels
+
 	snap *snapshot // the Matcher snapshot being evaluated
 }
 
@@ -185,6 +200,9 @@ func putScratch(s *scratch) {
 	}
 	if cap(s.attrBuf) > 1<<20 {
 		s.attrBuf = nil
+	}
+	if cap(s.masks) > 1<<14 {
+		s.masks = nil
 	}
 	scratchPool.Put(s)
 }
@@ -226,7 +244,13 @@ func (s *scratch) addLeaf(pid int32, node int32, kind uint8, off, n int, inBuf b
 		s.present = append(s.present, uint32(pid))
 	}
 	s.heads[pid] = idx
-	s.leaves = append(s.leaves, leaf{next: next, node: node, path: uint32(pid), kind: kind, inBuf: inBuf, off: uint32(off), n: uint32(n)})
+	// Fill the new element in place: building a leaf on the stack and
+	// copying it would read it back with wide loads from narrow stores,
+	// which the CPU cannot forward (a stall of a dozen cycles per leaf).
+	s.leaves = append(s.leaves, leaf{})
+	l := &s.leaves[idx]
+	l.next, l.node, l.path, l.kind, l.inBuf = next, node, uint32(pid), kind, inBuf
+	l.off, l.n = uint32(off), uint32(n)
 }
 
 func (s *scratch) str(l *leaf) []byte {
@@ -326,8 +350,17 @@ func (s *scratch) skipSpaces() {
 }
 
 // flatten reads the event, which must be a JSON object, recording the leaves
-// at the paths of root.
+// at the paths of root. The structural scanner (fastscan.go) reads typical
+// events; the exact scanner below reads the rest and reports errors.
 func (s *scratch) flatten(root *trieNode, npaths int, data []byte) error {
+	if structuralScan && s.fastFlatten(root, npaths, data) {
+		return nil
+	}
+	return s.exactFlatten(root, npaths, data)
+}
+
+// exactFlatten is flatten with the exact scanner only.
+func (s *scratch) exactFlatten(root *trieNode, npaths int, data []byte) error {
 	s.begin(npaths)
 	s.data, s.pos, s.end = data, 0, len(data)
 	s.skipWS()

@@ -37,7 +37,7 @@ type anchorIndex struct {
 	suffix     affixIndex
 	suffixFold affixIndex
 	ranges     rangeIndex
-	cidrs      []cidrEntry
+	cidrs      cidrIndex
 	presence   []uint32 // clauses found by the path's presence alone
 	needIP     bool
 	needFold   bool
@@ -61,9 +61,52 @@ func (a *affixIndex) add(key string, clause uint32) {
 	a.m[key] = appendUnique(a.m[key], clause)
 }
 
+// cidrIndex finds the CIDR blocks that hold an address in O(number of
+// prefix lengths), as affixIndex does for prefixes: each block is filed
+// under its network (its address masked to its prefix), and a lookup masks
+// the address to each prefix length in use.
+type cidrIndex struct {
+	m    map[cidrNet][]cidrEntry
+	lens []uint8 // distinct prefix lengths, ascending
+}
+
+// cidrNet is a network: an address masked to its prefix, as a 128-bit
+// number.
+type cidrNet struct {
+	hi, lo uint64
+	prefix uint8
+	v4     bool
+}
+
 type cidrEntry struct {
-	lo, hi ipAddr
+	first  ipAddr // the block starts at the address written, which may have host bits
 	clause uint32
+}
+
+// network returns the network of prefix bits holding ip.
+func network(ip *ipAddr, prefix uint8) cidrNet {
+	hi, lo := ip.words()
+	switch {
+	case prefix == 0:
+		hi, lo = 0, 0
+	case prefix <= 64:
+		hi &= ^uint64(0) << (64 - prefix)
+		lo = 0
+	default:
+		lo &= ^uint64(0) << (128 - prefix)
+	}
+	return cidrNet{hi: hi, lo: lo, prefix: prefix, v4: ip.v4}
+}
+
+func (c *cidrIndex) add(m *matcher, clause uint32) {
+	if c.m == nil {
+		c.m = map[cidrNet][]cidrEntry{}
+	}
+	if i, found := slices.BinarySearch(c.lens, m.ipPrefix); !found {
+		c.lens = slices.Insert(c.lens, i, m.ipPrefix)
+	}
+	k := network(&m.ip, m.ipPrefix)
+	c.m[k] = append(c.m[k], cidrEntry{first: m.ip, clause: clause})
 }
 
 type rangeEntry struct {
@@ -212,6 +255,7 @@ func buildSnapshot(patterns map[string]*Pattern) *snapshot {
 			snap.always = append(snap.always, uint32(ci))
 			continue
 		}
+		cl.anchor = int32(best)
 		c := cl.conds[best]
 		ai := snap.anchors[c.pid]
 		if ai == nil {
@@ -270,7 +314,7 @@ func (ai *anchorIndex) add(c *condSpec, clause uint32) {
 			ai.ranges.es = append(ai.ranges.es, rangeEntry{lo: m.lo, hi: m.hi, clause: clause})
 			continue
 		case mCIDR:
-			ai.cidrs = append(ai.cidrs, cidrEntry{lo: m.ip, hi: m.ipHi, clause: clause})
+			ai.cidrs.add(m, clause)
 			ai.needIP = true
 			continue
 		case mTrue:
@@ -332,13 +376,17 @@ func (ai *anchorIndex) add(c *condSpec, clause uint32) {
 }
 
 // candidates considers every clause anchored here that leaf l may satisfy.
+// The exact lookups (values, numbers, IP addresses and CIDR blocks,
+// case-folded values, literals) find only clauses whose anchor condition l
+// satisfies, and say so; the prefix, suffix and range lookups may find
+// more.
 func (s *scratch) candidates(ai *anchorIndex, l *leaf) {
 	switch l.kind {
 	case vString:
 		v := s.str(l)
 		if ai.str != nil {
 			for _, c := range ai.str[string(v)] {
-				s.consider(c)
+				s.consider(c, l)
 			}
 		}
 		s.lookupPrefix(&ai.prefix, v)
@@ -347,13 +395,15 @@ func (s *scratch) candidates(ai *anchorIndex, l *leaf) {
 			if ip, _, ok := parseIP(v); ok {
 				if ai.ip != nil {
 					for _, c := range ai.ip[ip] {
-						s.consider(c)
+						s.consider(c, l)
 					}
 				}
-				for i := range ai.cidrs {
-					e := &ai.cidrs[i]
-					if ip.v4 == e.lo.v4 && !ipLess(ip, e.lo) && !ipLess(e.hi, ip) {
-						s.consider(e.clause)
+				for _, n := range ai.cidrs.lens {
+					for _, e := range ai.cidrs.m[network(&ip, n)] {
+						// The network holds ip; the block may start later.
+						if !ipLess(&ip, &e.first) {
+							s.consider(e.clause, l)
+						}
 					}
 				}
 			}
@@ -362,7 +412,7 @@ func (s *scratch) candidates(ai *anchorIndex, l *leaf) {
 			f := s.folded(l)
 			if ai.fold != nil {
 				for _, c := range ai.fold[string(f)] {
-					s.consider(c)
+					s.consider(c, l)
 				}
 			}
 			s.lookupPrefix(&ai.prefixFold, f)
@@ -373,7 +423,7 @@ func (s *scratch) candidates(ai *anchorIndex, l *leaf) {
 		if ok {
 			if ai.num != nil {
 				for _, c := range ai.num[numKey(f)] {
-					s.consider(c)
+					s.consider(c, l)
 				}
 			}
 			if len(ai.ranges.es) > 0 {
@@ -381,20 +431,20 @@ func (s *scratch) candidates(ai *anchorIndex, l *leaf) {
 			}
 		} else if ai.lit != nil {
 			for _, c := range ai.lit[string(s.data[l.off:l.off+l.n])] {
-				s.consider(c)
+				s.consider(c, l)
 			}
 		}
 	case vTrue:
 		for _, c := range ai.tru {
-			s.consider(c)
+			s.consider(c, l)
 		}
 	case vFalse:
 		for _, c := range ai.fal {
-			s.consider(c)
+			s.consider(c, l)
 		}
 	case vNull:
 		for _, c := range ai.null {
-			s.consider(c)
+			s.consider(c, l)
 		}
 	}
 }
@@ -405,7 +455,7 @@ func (s *scratch) lookupPrefix(a *affixIndex, v []byte) {
 			return
 		}
 		for _, c := range a.m[string(v[:n])] {
-			s.consider(c)
+			s.consider(c, nil)
 		}
 	}
 }
@@ -416,7 +466,7 @@ func (s *scratch) lookupSuffix(a *affixIndex, v []byte) {
 			return
 		}
 		for _, c := range a.m[string(v[len(v)-n:])] {
-			s.consider(c)
+			s.consider(c, nil)
 		}
 	}
 }
@@ -433,7 +483,7 @@ func (s *scratch) stab(r *rangeIndex, l, h int, x float64) {
 			return
 		}
 		if x <= e.hi {
-			s.consider(e.clause)
+			s.consider(e.clause, nil)
 		}
 		l = m + 1
 	}

@@ -135,12 +135,12 @@ func (s *scratch) collect(snap *snapshot, dst []string) []string {
 	for _, pid := range s.present {
 		if ai := snap.anchors[pid]; ai != nil {
 			for _, c := range ai.presence {
-				s.consider(c)
+				s.consider(c, nil)
 			}
 		}
 	}
 	for _, c := range snap.always {
-		s.consider(c)
+		s.consider(c, nil)
 	}
 	s.snap = nil
 	slices.Sort(s.matched)
@@ -151,8 +151,11 @@ func (s *scratch) collect(snap *snapshot, dst []string) []string {
 	return dst
 }
 
-// consider verifies a candidate clause once per event.
-func (s *scratch) consider(c uint32) {
+// consider verifies a candidate clause once per event. l, when not nil, is
+// a leaf that satisfies the clause's anchor condition (it was found by an
+// exact lookup of l): when l is in no array, verify need not check that
+// condition again.
+func (s *scratch) consider(c uint32, l *leaf) {
 	if s.cgen[c] == s.gen {
 		return
 	}
@@ -161,7 +164,11 @@ func (s *scratch) consider(c uint32) {
 	if s.pgen[cl.pat] == s.gen {
 		return
 	}
-	if s.verify(cl) {
+	skip := int32(-1)
+	if l != nil && l.node == 0 {
+		skip = cl.anchor
+	}
+	if s.verify(cl, skip) {
 		s.pgen[cl.pat] = s.gen
 		s.matched = append(s.matched, cl.pat)
 	}

@@ -40,7 +40,7 @@ func (b *programBuilder) pathID(path string) uint32 {
 }
 
 func (b *programBuilder) add(pat uint32, cl *clauseSpec) {
-	ci := clauseInst{pat: pat, conds: make([]condInst, len(cl.conds))}
+	ci := clauseInst{pat: pat, conds: make([]condInst, len(cl.conds)), anchor: -1}
 	for i, c := range cl.conds {
 		ci.conds[i] = condInst{pid: b.pathID(c.path), spec: c}
 	}
@@ -79,7 +79,7 @@ func (p *Pattern) Match(event []byte) (bool, error) {
 
 func (s *scratch) anyClause(prog *program) bool {
 	for i := range prog.clauses {
-		if s.verify(&prog.clauses[i]) {
+		if s.verify(&prog.clauses[i], -1) {
 			return true
 		}
 	}

@@ -35,17 +35,18 @@ const (
 // matcher is one alternative of a condition: the pattern matches a field if
 // any of its matchers accept one of the field's values.
 type matcher struct {
-	kind   mkind
-	s      string // string, prefix, suffix; folded for the *Fold kinds; number literal for mNumber
-	num    float64
-	fin    bool // num is finite (mNumber)
-	lo, hi float64
-	loOpen bool
-	hiOpen bool
-	ip     ipAddr // mIP; low end for mCIDR
-	ipHi   ipAddr // mCIDR
-	wc     *wildcard
-	set    *valueSet // anything-but variants
+	kind     mkind
+	s        string // string, prefix, suffix; folded for the *Fold kinds; number literal for mNumber
+	num      float64
+	fin      bool // num is finite (mNumber)
+	lo, hi   float64
+	loOpen   bool
+	hiOpen   bool
+	ip       ipAddr // mIP; low end for mCIDR
+	ipHi     ipAddr // mCIDR
+	ipPrefix uint8  // mCIDR: fixed leading bits of the 16-byte form
+	wc       *wildcard
+	set      *valueSet // anything-but variants
 }
 
 // valueSet holds the values of an anything-but.

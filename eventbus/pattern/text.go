@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net/netip"
 	"unicode"
 	"unicode/utf16"
@@ -127,7 +128,17 @@ type ipAddr struct {
 	v4 bool
 }
 
-func ipLess(a, b ipAddr) bool { return bytes.Compare(a.b[:], b.b[:]) < 0 }
+// words returns the address as a 128-bit big-endian number.
+func (a *ipAddr) words() (hi, lo uint64) {
+	return binary.BigEndian.Uint64(a.b[:8]), binary.BigEndian.Uint64(a.b[8:])
+}
+
+// ipLess reports whether a is below b (of the same family).
+func ipLess(a, b *ipAddr) bool {
+	ah, al := a.words()
+	bh, bl := b.words()
+	return ah < bh || (ah == bh && al < bl)
+}
 
 // looksLikeIP reports whether s has the shape of an IPv4 or IPv6 literal,
 // the test AWS applies before it tries to parse a string as an address.
@@ -213,34 +224,37 @@ func parseIP(s []byte) (ip ipAddr, shape, ok bool) {
 	return ip, false, false
 }
 
-// cidrRange parses a CIDR block with AWS's validation and messages.
-func cidrRange(s string) (lo, hi ipAddr, reason string) {
+// cidrRange parses a CIDR block with AWS's validation and messages. The
+// block runs from the address as written (lo), host bits included, to the
+// end of its network (hi); prefix is the number of fixed leading bits of
+// the 16-byte form of the addresses (96 more than the mask for IPv4).
+func cidrRange(s string) (lo, hi ipAddr, prefix int, reason string) {
 	parts := javaSplitSlash(s)
 	if len(parts) != 2 {
-		return lo, hi, "Malformed CIDR, one '/' required"
+		return lo, hi, 0, "Malformed CIDR, one '/' required"
 	}
 	mask, ok := parseJavaInt(parts[1])
 	if !ok {
-		return lo, hi, "Malformed CIDR, mask bits must be an integer"
+		return lo, hi, 0, "Malformed CIDR, mask bits must be an integer"
 	}
 	if mask < 0 {
-		return lo, hi, "Malformed CIDR, mask bits must not be negative"
+		return lo, hi, 0, "Malformed CIDR, mask bits must not be negative"
 	}
 	ip, shape, ok := parseIP([]byte(parts[0]))
 	if !shape {
-		return lo, hi, "Nonstandard IP address: " + parts[0]
+		return lo, hi, 0, "Nonstandard IP address: " + parts[0]
 	}
 	if !ok {
-		return lo, hi, "Invalid IP address: " + parts[0]
+		return lo, hi, 0, "Invalid IP address: " + parts[0]
 	}
 	bits := 128
 	if ip.v4 {
 		if mask > 31 {
-			return lo, hi, "IPv4 mask bits must be < 32"
+			return lo, hi, 0, "IPv4 mask bits must be < 32"
 		}
 		bits = 32
 	} else if mask > 127 {
-		return lo, hi, "IPv6 mask bits must be < 128"
+		return lo, hi, 0, "IPv6 mask bits must be < 128"
 	}
 	lo, hi = ip, ip
 	start := 16 - bits/8
@@ -253,7 +267,7 @@ func cidrRange(s string) (lo, hi ipAddr, reason string) {
 			}
 		}
 	}
-	return lo, hi, ""
+	return lo, hi, 16*8 - bits + mask, ""
 }
 
 // javaSplitSlash splits s on '/' like Java's String.split("/"): trailing

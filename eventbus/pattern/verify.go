@@ -13,8 +13,9 @@ import (
 
 // clauseInst is a clause bound to a program's path ids.
 type clauseInst struct {
-	conds []condInst
-	pat   uint32 // owning pattern (Matcher only)
+	conds  []condInst
+	pat    uint32 // owning pattern (Matcher only)
+	anchor int32  // the condition the Matcher's index files the clause under, or -1
 }
 
 type condInst struct {
@@ -71,7 +72,7 @@ func (s *scratch) matches(m *matcher, l *leaf) bool {
 			return false
 		}
 		ip, _, ok := parseIP(s.str(l))
-		return ok && ip.v4 == m.ip.v4 && !ipLess(ip, m.ip) && !ipLess(m.ipHi, ip)
+		return ok && ip.v4 == m.ip.v4 && !ipLess(&ip, &m.ip) && !ipLess(&m.ipHi, &ip)
 	case mExists:
 		return true
 	case mAnyBut:
@@ -157,10 +158,15 @@ func (s *scratch) condMatches(c *condSpec, l *leaf) bool {
 	return false
 }
 
-// verify reports whether the clause matches the flattened event.
-func (s *scratch) verify(cl *clauseInst) bool {
+// verify reports whether the clause matches the flattened event. The
+// condition at index skip, if any, is known to be satisfied by a value in
+// no array.
+func (s *scratch) verify(cl *clauseInst, skip int32) bool {
 	needDP := false
 	for i := range cl.conds {
+		if int32(i) == skip {
+			continue
+		}
 		c := &cl.conds[i]
 		rootAny, arrAny, arrPos := false, false, false
 		satisfied := false
