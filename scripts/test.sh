@@ -48,6 +48,9 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
+step "allocation tests (meaningless under -race, so run without it)"
+go test -count=1 -run 'Alloc' ./eventbus/pattern/
+
 step "fuzz: $fuzztime per target"
 # Every func FuzzXxx in a _test.go file, run on its own.
 grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/' | sort | while read -r f; do
