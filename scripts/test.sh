@@ -4,7 +4,9 @@
 # target, and a build of the benchmark module.
 #
 #   scripts/test.sh                 everything
-#   FUZZTIME=30s scripts/test.sh    longer fuzz runs (default 10s each)
+#   FUZZTIME=200000x scripts/test.sh
+#                                   longer fuzz runs (default 100000x each: a
+#                                   count, not a duration, see below)
 #   POSTROOM_NO_BROKERS=1 scripts/test.sh
 #                                   skip installing/starting brokers (their
 #                                   integration tests then skip, naming the
@@ -12,7 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-fuzztime=${FUZZTIME:-10s}
+# A count rather than a duration: with a duration, Go 1.26's fuzz coordinator
+# can report "context deadline exceeded" at the end of the window although
+# nothing failed (go.dev/issue/75804, fixed in Go 1.27).
+fuzztime=${FUZZTIME:-100000x}
 export GOFLAGS=${GOFLAGS:--buildvcs=false}
 
 step() { printf '\n=== %s\n' "$*"; }
@@ -51,13 +56,33 @@ fi
 step "allocation tests (meaningless under -race, so run without it)"
 go test -count=1 -run 'Alloc' ./eventbus/pattern/
 
+# fuzz_one runs one fuzz target. A failure that is only the coordinator's
+# "context deadline exceeded" (no failing input written, no panic) is the
+# Go 1.26 shutdown race, not a finding: it is run once more.
+fuzz_one() {
+  local out
+  for attempt in 1 2; do
+    if out=$(go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1" 2>&1); then
+      echo "$out" | tail -2
+      return 0
+    fi
+    echo "$out" | tail -20
+    if [ "$attempt" = 1 ] && echo "$out" | grep -q 'context deadline exceeded' &&
+      ! echo "$out" | grep -qE 'Failing input written|panic:|_test\.go:[0-9]+:'; then
+      echo "(the fuzz coordinator's deadline race, go.dev/issue/75804: running $2 again)"
+      continue
+    fi
+    return 1
+  done
+}
+
 step "fuzz: $fuzztime per target"
 # Every func FuzzXxx in a _test.go file, run on its own.
 grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^./bench/' | sort | while read -r f; do
   pkg="./$(dirname "${f#./}")"
   for target in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$f" | sed 's/^func //'); do
     echo "--- $pkg $target"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+    fuzz_one "$pkg" "$target"
   done
 done
 
