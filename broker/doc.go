@@ -6,7 +6,7 @@
 // RabbitMQ engine), amazonmq/stomp and amazonmq/mqtt (the ActiveMQ engine).
 // Not every protocol has every capability: MQTT has topics but no queues, no
 // headers and no nack. [Broker.Capabilities] says what a driver can do, and
-// a method it cannot serve returns an error matching queue.ErrUnsupported.
+// a method it cannot serve returns an error matching postroom.ErrUnsupported.
 //
 // # Reconnection
 //

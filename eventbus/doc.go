@@ -18,7 +18,7 @@
 //
 // Put reports entries that failed (a missing source, detail-type or detail;
 // a detail that is not a JSON object; an oversize entry) in a
-// *queue.BatchError index-aligned with its input, while the valid entries go
+// *postroom.BatchError index-aligned with its input, while the valid entries go
 // through. The sentinels of package queue apply; [ErrInvalidPattern] is
 // returned for an invalid event pattern and [ErrLimitExceeded] for a rule
 // with too many targets.

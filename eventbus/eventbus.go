@@ -33,7 +33,7 @@ type Event struct {
 // A Bus puts events and routes them by its rules.
 type Bus interface {
 	// Put puts 1 to 10 events, setting each one's ID. When some entries
-	// fail it returns a *queue.BatchError index-aligned with events; the
+	// fail it returns a *postroom.BatchError index-aligned with events; the
 	// other entries are put.
 	Put(ctx context.Context, events ...*Event) error
 	Close() error
@@ -137,11 +137,11 @@ type Archiver interface {
 	// CreateArchive starts archiving the events the bus puts from now on
 	// that match opts.EventPattern (all of them when it is empty).
 	// Replayed events are never archived. An existing name returns an
-	// error matching queue.ErrExists; an invalid pattern one matching
+	// error matching postroom.ErrExists; an invalid pattern one matching
 	// ErrInvalidPattern.
 	CreateArchive(ctx context.Context, name string, opts ArchiveOptions) error
 	// DescribeArchive reports an archive; an unknown name returns an error
-	// matching queue.ErrNotFound.
+	// matching postroom.ErrNotFound.
 	DescribeArchive(ctx context.Context, name string) (Archive, error)
 	// DeleteArchive deletes an archive and the events it holds.
 	DeleteArchive(ctx context.Context, name string) error
@@ -181,7 +181,7 @@ type Replayer interface {
 	// reports its progress.
 	StartReplay(ctx context.Context, opts ReplayOptions) (Replay, error)
 	// DescribeReplay reports a replay; an unknown name returns an error
-	// matching queue.ErrNotFound.
+	// matching postroom.ErrNotFound.
 	DescribeReplay(ctx context.Context, name string) (Replay, error)
 }
 

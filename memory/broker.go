@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sync"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -52,7 +53,7 @@ func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, &queue.Error{Op: "queue", Err: queue.ErrClosed}
+		return nil, &postroom.Error{Pkg: "memory", Op: "queue", Kind: postroom.ErrClosed}
 	}
 	if q, ok := b.queues[name]; ok {
 		return q, nil
@@ -74,7 +75,7 @@ func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return nil, &queue.Error{Op: "topic", Err: queue.ErrClosed}
+		return nil, &postroom.Error{Pkg: "memory", Op: "topic", Kind: postroom.ErrClosed}
 	}
 	if t, ok := b.topics[name]; ok {
 		return t, nil

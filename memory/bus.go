@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/eventbus/pattern"
 	"github.com/postroom/postroom/queue"
@@ -63,7 +64,7 @@ type BusOptions struct {
 // Put takes 1 to 10 entries. An entry without Source, DetailType or
 // Detail fails with EventBridge's code InvalidArgument and one whose
 // Detail is not a JSON object with MalformedDetail, reported by index in
-// a *queue.BatchError while the other entries are put. Entries whose sizes
+// a *postroom.BatchError while the other entries are put. Entries whose sizes
 // add up to more than BusOptions.MaxEntrySize fail the whole call.
 //
 // Targets receive the event as EventBridge writes it: the fields version,
@@ -128,7 +129,7 @@ type BusOptions struct {
 //
 // # Errors
 //
-// Errors are *queue.Error values with EventBridge's error codes and
+// Errors are *postroom.Error values with EventBridge's error codes and
 // messages (ValidationException, ResourceNotFoundException,
 // ResourceAlreadyExistsException, LimitExceededException,
 // InvalidEventPatternException, and for entries InvalidArgument and
@@ -200,7 +201,7 @@ func (b *Bus) Name() string { return b.name }
 func (b *Bus) ARN() string { return b.arn }
 
 // Close closes the bus: later calls fail with an error matching
-// queue.ErrClosed, the context of running function targets is cancelled,
+// postroom.ErrClosed, the context of running function targets is cancelled,
 // pending retries give up (their events go to the targets' dead-letter
 // queues), and Close waits for the function calls in progress. Targets
 // stay open.
@@ -220,7 +221,7 @@ func (b *Bus) Close() error {
 
 // Put puts 1 to 10 events (PutEvents), setting each one's ID, and routes
 // them to the targets of the rules that match them. Entries that break a
-// rule are reported in a *queue.BatchError by index while the others are
+// rule are reported in a *postroom.BatchError by index while the others are
 // put; a call with no entries or more than 10, or whose entries add up to
 // more than the size limit, puts nothing.
 func (b *Bus) Put(ctx context.Context, events ...*eventbus.Event) error {
@@ -274,7 +275,7 @@ func (b *Bus) Put(ctx context.Context, events ...*eventbus.Event) error {
 	b.mu.RUnlock()
 
 	b.deliverAll(jobs)
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("memory", errs)
 }
 
 // checkEntries applies EventBridge's limits on a PutEvents call as a
@@ -282,21 +283,21 @@ func (b *Bus) Put(ctx context.Context, events ...*eventbus.Event) error {
 func (b *Bus) checkEntries(events []*eventbus.Event) error {
 	switch {
 	case len(events) == 0:
-		return &queue.Error{Op: "put", Code: "ValidationException",
+		return &postroom.Error{Pkg: "memory", Op: "put", Code: "ValidationException",
 			Message: "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
-			Err:     queue.ErrTooManyEntries}
+			Kind:    postroom.ErrTooManyEntries}
 	case len(events) > MaxBatch:
-		return &queue.Error{Op: "put", Code: "ValidationException",
+		return &postroom.Error{Pkg: "memory", Op: "put", Code: "ValidationException",
 			Message: fmt.Sprintf("1 validation error detected: Value '[PutEventsRequestEntry(…) × %d]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to %d", len(events), MaxBatch),
-			Err:     queue.ErrTooManyEntries}
+			Kind:    postroom.ErrTooManyEntries}
 	}
 	total := 0
 	for _, e := range events {
 		total += entrySize(e)
 	}
 	if total > b.opts.MaxEntrySize {
-		return &queue.Error{Op: "put", Code: "ValidationException",
-			Message: "Total size of the entries in the request is over the limit.", Err: queue.ErrTooLarge}
+		return &postroom.Error{Pkg: "memory", Op: "put", Code: "ValidationException",
+			Message: "Total size of the entries in the request is over the limit.", Kind: postroom.ErrTooLarge}
 	}
 	return nil
 }
@@ -350,7 +351,7 @@ func eventTime(e *eventbus.Event, now time.Time) time.Time {
 }
 
 func entryErr(code, message string) error {
-	return &queue.Error{Op: "put", Code: code, Message: message, Err: queue.ErrInvalid}
+	return &postroom.Error{Pkg: "memory", Op: "put", Code: code, Message: message, Kind: postroom.ErrInvalid}
 }
 
 // jsonObject reports whether b starts like a JSON object; appendEnvelope
@@ -448,14 +449,14 @@ func (b *Bus) route(jobs []job, names []string, env []byte, now time.Time, only 
 	return jobs, names
 }
 
-// ebError returns a *queue.Error with an EventBridge error code.
-func ebError(op, code, message string, sentinel error) *queue.Error {
-	return &queue.Error{Op: op, Code: code, Message: message, Err: sentinel}
+// ebError returns a *postroom.Error with an EventBridge error code.
+func ebError(op, code, message string, sentinel error) *postroom.Error {
+	return &postroom.Error{Pkg: "memory", Op: op, Code: code, Message: message, Kind: sentinel}
 }
 
 // invalidParam returns a ValidationException.
-func invalidParam(op, format string, args ...any) *queue.Error {
-	return ebError(op, "ValidationException", fmt.Sprintf(format, args...), queue.ErrInvalid)
+func invalidParam(op, format string, args ...any) *postroom.Error {
+	return ebError(op, "ValidationException", fmt.Sprintf(format, args...), postroom.ErrInvalid)
 }
 
 // validName reports whether s is 1 to max characters from [.\-_A-Za-z0-9],

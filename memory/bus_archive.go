@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/eventbus/pattern"
-	"github.com/postroom/postroom/queue"
 )
 
 // EventBridge's limits on archives and replays.
@@ -40,7 +40,7 @@ type archived struct {
 // match opts.EventPattern (every event when it is empty); replayed events
 // are never archived. The name is 1 to 48 characters from
 // [.\-_A-Za-z0-9]; an existing one fails with
-// ResourceAlreadyExistsException, matching queue.ErrExists. Retention is
+// ResourceAlreadyExistsException, matching postroom.ErrExists. Retention is
 // rounded up to whole days, as EventBridge keeps RetentionDays; zero keeps
 // events forever.
 func (b *Bus) CreateArchive(ctx context.Context, name string, opts eventbus.ArchiveOptions) error {
@@ -75,7 +75,7 @@ func (b *Bus) CreateArchive(ctx context.Context, name string, opts eventbus.Arch
 		return errClosed(op)
 	}
 	if _, ok := b.archives[name]; ok {
-		return ebError(op, "ResourceAlreadyExistsException", "Archive "+name+" already exists.", queue.ErrExists)
+		return ebError(op, "ResourceAlreadyExistsException", "Archive "+name+" already exists.", postroom.ErrExists)
 	}
 	b.archives[name] = a
 	return nil
@@ -130,7 +130,7 @@ func (b *Bus) archive(op, name string) (*archive, error) {
 }
 
 func errNoArchive(op, name string) error {
-	return ebError(op, "ResourceNotFoundException", "Archive "+name+" does not exist.", queue.ErrNotFound)
+	return ebError(op, "ResourceNotFoundException", "Archive "+name+" does not exist.", postroom.ErrNotFound)
 }
 
 // record archives the event env, put at now with the event time at and
@@ -215,7 +215,7 @@ func (b *Bus) StartReplay(ctx context.Context, opts eventbus.ReplayOptions) (eve
 	}
 	if _, dup := b.replays[opts.Name]; dup {
 		b.mu.Unlock()
-		return eventbus.Replay{}, ebError(op, "ResourceAlreadyExistsException", "Replay "+opts.Name+" already exists.", queue.ErrExists)
+		return eventbus.Replay{}, ebError(op, "ResourceAlreadyExistsException", "Replay "+opts.Name+" already exists.", postroom.ErrExists)
 	}
 	if len(opts.Rules) > 0 {
 		only = make(map[string]bool, len(opts.Rules))
@@ -283,7 +283,7 @@ func (b *Bus) DescribeReplay(ctx context.Context, name string) (eventbus.Replay,
 	}
 	rep, ok := b.replays[name]
 	if !ok {
-		return eventbus.Replay{}, ebError("describereplay", "ResourceNotFoundException", "Replay "+name+" does not exist.", queue.ErrNotFound)
+		return eventbus.Replay{}, ebError("describereplay", "ResourceNotFoundException", "Replay "+name+" does not exist.", postroom.ErrNotFound)
 	}
 	return rep, nil
 }

@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/queue"
 )
 
 // TestBusArchiveReplay archives events as they are put, then replays a
@@ -110,7 +110,7 @@ func TestBusArchiveReplay(t *testing.T) {
 
 		require.NoError(t, b.DeleteArchive(ctx, "placed"))
 		_, err = b.DescribeArchive(ctx, "placed")
-		sqsError(t, err, queue.ErrNotFound, "ResourceNotFoundException", "Archive placed does not exist.")
+		sqsError(t, err, postroom.ErrNotFound, "ResourceNotFoundException", "Archive placed does not exist.")
 	})
 }
 
@@ -119,24 +119,24 @@ func TestBusArchiveErrors(t *testing.T) {
 	b := newBus(t, memory.BusOptions{})
 	rule(t, b, "r", `{"source":["x"]}`)
 	require.NoError(t, b.CreateArchive(ctx, "a", eventbus.ArchiveOptions{}))
-	sqsError(t, b.CreateArchive(ctx, "a", eventbus.ArchiveOptions{}), queue.ErrExists, "ResourceAlreadyExistsException", "Archive a already exists.")
-	assert.ErrorIs(t, b.CreateArchive(ctx, strings.Repeat("a", 49), eventbus.ArchiveOptions{}), queue.ErrInvalid)
+	sqsError(t, b.CreateArchive(ctx, "a", eventbus.ArchiveOptions{}), postroom.ErrExists, "ResourceAlreadyExistsException", "Archive a already exists.")
+	assert.ErrorIs(t, b.CreateArchive(ctx, strings.Repeat("a", 49), eventbus.ArchiveOptions{}), postroom.ErrInvalid)
 	assert.ErrorIs(t, b.CreateArchive(ctx, "p", eventbus.ArchiveOptions{EventPattern: `{"source":[]}`}), eventbus.ErrInvalidPattern)
-	assert.ErrorIs(t, b.CreateArchive(ctx, "n", eventbus.ArchiveOptions{Retention: -time.Hour}), queue.ErrInvalid)
+	assert.ErrorIs(t, b.CreateArchive(ctx, "n", eventbus.ArchiveOptions{Retention: -time.Hour}), postroom.ErrInvalid)
 
 	now := time.Now()
 	_, err := b.StartReplay(ctx, eventbus.ReplayOptions{Name: "r", Archive: "a", Start: now, End: now})
-	sqsError(t, err, queue.ErrInvalid, "ValidationException", "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime.")
+	sqsError(t, err, postroom.ErrInvalid, "ValidationException", "Parameter EventEndTime is not valid. Reason: EventStartTime must be before EventEndTime.")
 	_, err = b.StartReplay(ctx, eventbus.ReplayOptions{Name: "r", Archive: "nope", Start: now, End: now.Add(time.Hour)})
-	assert.ErrorIs(t, err, queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrNotFound)
 	_, err = b.StartReplay(ctx, eventbus.ReplayOptions{Name: "r", Archive: "a", Start: now, End: now.Add(time.Hour), Rules: []string{"nope"}})
-	assert.ErrorIs(t, err, queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrNotFound)
 	_, err = b.StartReplay(ctx, eventbus.ReplayOptions{Name: "bad name", Archive: "a", Start: now, End: now.Add(time.Hour)})
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	_, err = b.StartReplay(ctx, eventbus.ReplayOptions{Name: "r", Archive: "a", Start: now, End: now.Add(time.Hour)})
 	require.NoError(t, err)
 	_, err = b.StartReplay(ctx, eventbus.ReplayOptions{Name: "r", Archive: "a", Start: now, End: now.Add(time.Hour)})
-	sqsError(t, err, queue.ErrExists, "ResourceAlreadyExistsException", "Replay r already exists.")
+	sqsError(t, err, postroom.ErrExists, "ResourceAlreadyExistsException", "Replay r already exists.")
 	_, err = b.DescribeReplay(ctx, "nope")
-	assert.ErrorIs(t, err, queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrNotFound)
 }

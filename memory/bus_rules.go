@@ -6,9 +6,9 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/eventbus/pattern"
-	"github.com/postroom/postroom/queue"
 )
 
 // EventBridge's limits on rules.
@@ -96,13 +96,13 @@ func compilePattern(op, src string) (*pattern.Pattern, error) {
 	}
 	p, err := pattern.Compile([]byte(src))
 	if err != nil {
-		return nil, &queue.Error{Op: op, Code: "InvalidEventPatternException", Message: err.Error(), Err: queue.ErrInvalid, Cause: err}
+		return nil, &postroom.Error{Pkg: "memory", Op: op, Code: "InvalidEventPatternException", Message: err.Error(), Kind: postroom.ErrInvalid, Err: err}
 	}
 	return p, nil
 }
 
 // DescribeRule returns a rule; an unknown one fails with
-// ResourceNotFoundException, matching queue.ErrNotFound.
+// ResourceNotFoundException, matching postroom.ErrNotFound.
 func (b *Bus) DescribeRule(ctx context.Context, name string) (eventbus.Rule, error) {
 	if err := ctx.Err(); err != nil {
 		return eventbus.Rule{}, err
@@ -123,7 +123,7 @@ func (b *Bus) DescribeRule(ctx context.Context, name string) (eventbus.Rule, err
 func (b *Bus) rule(op, name string) (*busRule, error) {
 	r := b.rules[name]
 	if r == nil {
-		return nil, ebError(op, "ResourceNotFoundException", "Rule "+name+" does not exist on EventBus "+b.name+".", queue.ErrNotFound)
+		return nil, ebError(op, "ResourceNotFoundException", "Rule "+name+" does not exist on EventBus "+b.name+".", postroom.ErrNotFound)
 	}
 	return r, nil
 }
@@ -148,7 +148,7 @@ func (b *Bus) ListRules(ctx context.Context, prefix string) ([]eventbus.Rule, er
 }
 
 // DeleteRule deletes a rule. A rule with targets cannot be deleted
-// (ValidationException, matching queue.ErrInvalid): remove them first.
+// (ValidationException, matching postroom.ErrInvalid): remove them first.
 // Deleting a rule that does not exist succeeds, as on EventBridge.
 func (b *Bus) DeleteRule(ctx context.Context, name string) error {
 	const op = "deleterule"
@@ -178,7 +178,7 @@ func (b *Bus) DeleteRule(ctx context.Context, name string) error {
 // PutTargets adds targets to a rule or replaces them, by ID. A rule takes
 // at most 5 targets: more fail with LimitExceededException, matching
 // eventbus.ErrLimitExceeded, and change nothing. A target that breaks a
-// rule fails the call with ValidationException, matching queue.ErrInvalid.
+// rule fails the call with ValidationException, matching postroom.ErrInvalid.
 func (b *Bus) PutTargets(ctx context.Context, rule string, targets ...eventbus.Target) error {
 	const op = "puttargets"
 	if err := ctx.Err(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/pubsub"
@@ -304,8 +305,8 @@ func (b *Bus) send(j *job, in []byte) error {
 	case p != nil:
 		return publishTopic(b.ctx, p, t, in)
 	}
-	return &queue.Error{Op: "deliver", Code: "NO_RESOURCE",
-		Message: "target " + t.def.ARN + " is not a memory queue or topic opened by URL", Err: queue.ErrNotFound}
+	return &postroom.Error{Pkg: "memory", Op: "deliver", Code: "NO_RESOURCE",
+		Message: "target " + t.def.ARN + " is not a memory queue or topic opened by URL", Kind: postroom.ErrNotFound}
 }
 
 func sendQueue(ctx context.Context, s queue.Sender, t *busTarget, in []byte) error {
@@ -326,7 +327,7 @@ func publishTopic(ctx context.Context, p pubsub.Publisher, t *busTarget, in []by
 
 // entryError returns the error of the only entry of a one-entry batch.
 func entryError(err error) error {
-	if e := queue.EntryErr(err, 0); e != nil {
+	if e := postroom.EntryErr(err, 0); e != nil {
 		return e
 	}
 	return nil
@@ -366,7 +367,7 @@ func resolveARN(arn string) (queue.Sender, pubsub.Publisher) {
 // a retry cannot fix: EventBridge does not retry a target that is gone or
 // refuses the request.
 func permanent(err error) bool {
-	for _, s := range []error{queue.ErrInvalid, queue.ErrTooLarge, queue.ErrClosed, queue.ErrNotFound, queue.ErrUnsupported, queue.ErrTooManyEntries} {
+	for _, s := range []error{postroom.ErrInvalid, postroom.ErrTooLarge, postroom.ErrClosed, postroom.ErrNotFound, postroom.ErrUnsupported, postroom.ErrTooManyEntries} {
 		if errors.Is(err, s) {
 			return true
 		}
@@ -377,9 +378,9 @@ func permanent(err error) bool {
 // errorCode is the ERROR_CODE EventBridge gives a failed delivery.
 func errorCode(t *busTarget, err error) string {
 	switch {
-	case errors.Is(err, queue.ErrClosed), errors.Is(err, queue.ErrNotFound):
+	case errors.Is(err, postroom.ErrClosed), errors.Is(err, postroom.ErrNotFound):
 		return "NO_RESOURCE"
-	case errors.Is(err, queue.ErrInvalid), errors.Is(err, queue.ErrTooLarge), errors.Is(err, queue.ErrTooManyEntries):
+	case errors.Is(err, postroom.ErrInvalid), errors.Is(err, postroom.ErrTooLarge), errors.Is(err, postroom.ErrTooManyEntries):
 		return "INVALID_PARAMETER"
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return "TIMEOUT"

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/pubsub"
@@ -173,7 +174,7 @@ func TestBusPutFailures(t *testing.T) {
 		orderEvent("ok", ` {"i":8} `),
 	}
 	err := b.Put(ctx, events...)
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	require.Len(t, be.Errs, len(events))
 	want := map[int][2]string{
@@ -187,7 +188,7 @@ func TestBusPutFailures(t *testing.T) {
 	}
 	assert.Equal(t, []int{1, 2, 3, 4, 5, 6, 7}, be.Failed())
 	for i, w := range want {
-		sqsError(t, be.Errs[i], queue.ErrInvalid, w[0], w[1])
+		sqsError(t, be.Errs[i], postroom.ErrInvalid, w[0], w[1])
 	}
 	assert.Equal(t, []string{`{"i":0}`, `{"i":8}`}, details(t, drainBodies(t, q)))
 	assert.Empty(t, events[1].ID, "a failed entry gets no id")
@@ -196,9 +197,9 @@ func TestBusPutFailures(t *testing.T) {
 	for i := range many {
 		many[i] = orderEvent("x", `{}`)
 	}
-	sqsError(t, b.Put(ctx, many...), queue.ErrTooManyEntries, "ValidationException",
+	sqsError(t, b.Put(ctx, many...), postroom.ErrTooManyEntries, "ValidationException",
 		"1 validation error detected: Value '[PutEventsRequestEntry(…) × 11]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10")
-	sqsError(t, b.Put(ctx), queue.ErrTooManyEntries, "ValidationException",
+	sqsError(t, b.Put(ctx), postroom.ErrTooManyEntries, "ValidationException",
 		"1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1")
 	assert.Empty(t, drainBodies(t, q))
 }
@@ -222,15 +223,15 @@ func TestBusEntrySize(t *testing.T) {
 			}
 			fixed := 14 + 1 + 1 + 3 + 2
 			require.NoError(t, b.Put(ctx, e(limit-fixed)), "exactly the limit")
-			sqsError(t, b.Put(ctx, e(limit-fixed+1)), queue.ErrTooLarge, "ValidationException",
+			sqsError(t, b.Put(ctx, e(limit-fixed+1)), postroom.ErrTooLarge, "ValidationException",
 				"Total size of the entries in the request is over the limit.")
-			sqsError(t, b.Put(ctx, e(limit/2), e(limit/2)), queue.ErrTooLarge, "ValidationException",
+			sqsError(t, b.Put(ctx, e(limit/2), e(limit/2)), postroom.ErrTooLarge, "ValidationException",
 				"Total size of the entries in the request is over the limit.")
 		})
 	}
 	for _, bad := range []int{memory.MinMaxEntrySize - 1, memory.DefaultMaxEntrySize + 1, -1} {
 		_, err := memory.NewBus("b", memory.BusOptions{MaxEntrySize: bad})
-		assert.ErrorIs(t, err, queue.ErrInvalid, "MaxEntrySize %d", bad)
+		assert.ErrorIs(t, err, postroom.ErrInvalid, "MaxEntrySize %d", bad)
 	}
 }
 
@@ -243,12 +244,12 @@ func TestBusRules(t *testing.T) {
 
 	err := b.PutRule(ctx, eventbus.Rule{Name: "r", EventPattern: `{"source":"x"}`})
 	sqsError(t, err, eventbus.ErrInvalidPattern, "InvalidEventPatternException", `Event pattern is not valid. Reason: "source" must be an object or an array`)
-	assert.ErrorIs(t, err, queue.ErrInvalid)
-	sqsError(t, b.PutRule(ctx, eventbus.Rule{Name: "r"}), queue.ErrInvalid, "ValidationException",
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
+	sqsError(t, b.PutRule(ctx, eventbus.Rule{Name: "r"}), postroom.ErrInvalid, "ValidationException",
 		"Parameter(s) EventPattern or ScheduleExpression must be specified.")
-	sqsError(t, b.PutRule(ctx, eventbus.Rule{Name: "a b", EventPattern: `{"source":["x"]}`}), queue.ErrInvalid, "ValidationException",
+	sqsError(t, b.PutRule(ctx, eventbus.Rule{Name: "a b", EventPattern: `{"source":["x"]}`}), postroom.ErrInvalid, "ValidationException",
 		"1 validation error detected: Value 'a b' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+")
-	assert.ErrorIs(t, b.PutRule(ctx, eventbus.Rule{Name: "r", EventPattern: `{"source":["x"]}`, State: "PAUSED"}), queue.ErrInvalid)
+	assert.ErrorIs(t, b.PutRule(ctx, eventbus.Rule{Name: "r", EventPattern: `{"source":["x"]}`, State: "PAUSED"}), postroom.ErrInvalid)
 
 	rule(t, b, "r", `{"source":["x"]}`)
 	r, err := b.DescribeRule(ctx, "r")
@@ -256,7 +257,7 @@ func TestBusRules(t *testing.T) {
 	assert.Equal(t, eventbus.Rule{Name: "r", ARN: "arn:aws:events:us-east-1:000000000000:rule/" + b.Name() + "/r",
 		EventPattern: `{"source":["x"]}`, State: eventbus.Enabled}, r)
 	_, err = b.DescribeRule(ctx, "nope")
-	sqsError(t, err, queue.ErrNotFound, "ResourceNotFoundException", "Rule nope does not exist on EventBus "+b.Name()+".")
+	sqsError(t, err, postroom.ErrNotFound, "ResourceNotFoundException", "Rule nope does not exist on EventBus "+b.Name()+".")
 
 	tests := []struct {
 		name   string
@@ -285,7 +286,7 @@ func TestBusRules(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sqsError(t, b.PutTargets(ctx, "r", tc.target), queue.ErrInvalid, "ValidationException", tc.msg)
+			sqsError(t, b.PutTargets(ctx, "r", tc.target), postroom.ErrInvalid, "ValidationException", tc.msg)
 		})
 	}
 	manyPaths := map[string]string{}
@@ -293,7 +294,7 @@ func TestBusRules(t *testing.T) {
 		manyPaths[fmt.Sprint("k", i)] = "$.detail"
 	}
 	assert.ErrorIs(t, b.PutTargets(ctx, "r", eventbus.Target{ID: "t", Queue: q,
-		InputTransformer: &eventbus.InputTransformer{InputPathsMap: manyPaths, InputTemplate: `"x"`}}), queue.ErrInvalid, "101 paths")
+		InputTransformer: &eventbus.InputTransformer{InputPathsMap: manyPaths, InputTemplate: `"x"`}}), postroom.ErrInvalid, "101 paths")
 
 	var five []eventbus.Target
 	for i := range 5 {
@@ -302,9 +303,9 @@ func TestBusRules(t *testing.T) {
 	require.NoError(t, b.PutTargets(ctx, "r", five...))
 	sqsError(t, b.PutTargets(ctx, "r", eventbus.Target{ID: "t5", Queue: q}), eventbus.ErrLimitExceeded,
 		"LimitExceededException", "The requested resource exceeds the maximum number allowed.")
-	sqsError(t, b.PutTargets(ctx, "nope", five[0]), queue.ErrNotFound, "ResourceNotFoundException",
+	sqsError(t, b.PutTargets(ctx, "nope", five[0]), postroom.ErrNotFound, "ResourceNotFoundException",
 		"Rule nope does not exist on EventBus "+b.Name()+".")
-	sqsError(t, b.DeleteRule(ctx, "r"), queue.ErrInvalid, "ValidationException", "Rule can't be deleted since it has targets.")
+	sqsError(t, b.DeleteRule(ctx, "r"), postroom.ErrInvalid, "ValidationException", "Rule can't be deleted since it has targets.")
 
 	// What ListTargets returns is a copy: changing it changes nothing.
 	it := &eventbus.InputTransformer{InputPathsMap: map[string]string{"a": "$.a"}, InputTemplate: `"<a>"`}
@@ -547,12 +548,12 @@ func TestBusClosed(t *testing.T) {
 		"removetargets": b.RemoveTargets(ctx, "r", "t"),
 		"createarchive": b.CreateArchive(ctx, "a", eventbus.ArchiveOptions{}),
 	} {
-		assert.ErrorIs(t, err, queue.ErrClosed, name)
+		assert.ErrorIs(t, err, postroom.ErrClosed, name)
 	}
 	_, err = b.ListRules(ctx, "")
-	assert.ErrorIs(t, err, queue.ErrClosed)
+	assert.ErrorIs(t, err, postroom.ErrClosed)
 	_, err = b.StartReplay(ctx, eventbus.ReplayOptions{Name: "r", Archive: "a", Start: time.Unix(0, 0), End: time.Now()})
-	assert.ErrorIs(t, err, queue.ErrClosed)
+	assert.ErrorIs(t, err, postroom.ErrClosed)
 }
 
 // TestBusOpenURL checks the mem:// opener of buses.
@@ -564,14 +565,14 @@ func TestBusOpenURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, b1, b2, "one bus per name")
 	_, err = eventbus.Open(ctx, "mem://url-bus?max_entry_size=262144")
-	assert.ErrorIs(t, err, queue.ErrExists)
+	assert.ErrorIs(t, err, postroom.ErrExists)
 	_, err = eventbus.Open(ctx, "mem://url-bus?color=red")
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	small, err := eventbus.Open(ctx, "mem://url-bus-small?max_entry_size=262144")
 	require.NoError(t, err)
 	defer small.Close()
 	big := orderEvent("a", `{"p":"`+strings.Repeat("x", 300<<10)+`"}`)
-	assert.ErrorIs(t, small.Put(ctx, big), queue.ErrTooLarge)
+	assert.ErrorIs(t, small.Put(ctx, big), postroom.ErrTooLarge)
 	require.NoError(t, b1.Close())
 	b3, err := eventbus.Open(ctx, "mem://url-bus")
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
@@ -162,7 +163,7 @@ func FuzzBusTransform(f *testing.F) {
 		_ = b.PutTargets(ctx, "r", eventbus.Target{ID: "path", Queue: q, InputPath: path})
 		err = b.Put(ctx, &eventbus.Event{Source: "s", DetailType: "d", Detail: json.RawMessage(detail)})
 		if err != nil {
-			require.ErrorIs(t, err, queue.ErrInvalid)
+			require.ErrorIs(t, err, postroom.ErrInvalid)
 			return
 		}
 		for {

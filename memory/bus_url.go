@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
-	"github.com/postroom/postroom/queue"
 )
 
 func init() { eventbus.Register(Scheme, busOpener{}) }
@@ -41,15 +41,15 @@ func (busOpener) OpenBus(ctx context.Context, u *url.URL) (eventbus.Bus, error) 
 			err = fmt.Errorf("unknown query parameter")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), queue.ErrInvalid, key, val, err)
+			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), postroom.ErrInvalid, key, val, err)
 		}
 	}
 	urlBusMu.Lock()
 	defer urlBusMu.Unlock()
 	if b, ok := urlBuses[name]; ok && !b.isClosed() {
 		if u.RawQuery != "" && (o.MaxEntrySize != 0 && o.MaxEntrySize != b.opts.MaxEntrySize) {
-			return nil, &queue.Error{Op: "open", Code: "ResourceAlreadyExistsException",
-				Message: "Event bus " + name + " already exists with other options.", Err: queue.ErrExists}
+			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "ResourceAlreadyExistsException",
+				Message: "Event bus " + name + " already exists with other options.", Kind: postroom.ErrExists}
 		}
 		return b, nil
 	}

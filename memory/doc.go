@@ -57,7 +57,7 @@
 // Stale receipts behave as on SQS: a standard queue deletes a message with
 // any receipt it issued for it, and ignores a visibility change through an
 // expired one; a FIFO queue refuses an expired receipt with an error
-// matching queue.ErrReceiptExpired.
+// matching postroom.ErrReceiptExpired.
 //
 // A topic delivers to its subscriptions during Publish, so a message is in
 // the subscribed queues when Publish returns; function subscriptions and
@@ -72,7 +72,7 @@
 // (configurable down to 1 KiB); at most 10 attributes, with SQS's name rules
 // and types String, Number and Binary; delays up to 15 minutes; long polls
 // up to 20 s; retention from 1 minute to 14 days (4 days by default).
-// Every violation returns a *queue.Error with SQS's error code and message,
+// Every violation returns a *postroom.Error with SQS's error code and message,
 // matching a sentinel of package queue.
 //
 // Topics take SNS's: 256 KiB per message by default (configurable up to 1

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -110,13 +111,13 @@ func NewQueue(name string, opts QueueOptions) (*Queue, error) {
 	base := name
 	if fifo {
 		if !strings.HasSuffix(name, ".fifo") {
-			return nil, validate.Invalid("create", "InvalidParameterValue",
+			return nil, validate.Invalid("memory", "create", "InvalidParameterValue",
 				"The name of a FIFO queue can only include alphanumeric characters, hyphens, or underscores, must end with .fifo suffix and be 1 to 80 in length.")
 		}
 		base = strings.TrimSuffix(name, ".fifo")
 	}
 	if !validate.Name(base, 80-len(name)+len(base)) {
-		return nil, validate.Invalid("create", "InvalidParameterValue",
+		return nil, validate.Invalid("memory", "create", "InvalidParameterValue",
 			"Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length")
 	}
 	if err := checkOptions(&opts, fifo); err != nil {
@@ -140,8 +141,8 @@ func NewQueue(name string, opts QueueOptions) (*Queue, error) {
 
 func checkOptions(o *QueueOptions, fifo bool) error {
 	bad := func(attr string, v any) error {
-		return &queue.Error{Op: "create", Code: "InvalidAttributeValue",
-			Message: fmt.Sprintf("Invalid value for the parameter %s.", attr), Err: queue.ErrInvalid}
+		return &postroom.Error{Pkg: "memory", Op: "create", Code: "InvalidAttributeValue",
+			Message: fmt.Sprintf("Invalid value for the parameter %s.", attr), Kind: postroom.ErrInvalid}
 	}
 	if o.VisibilityTimeout == 0 {
 		o.VisibilityTimeout = DefaultVisibilityTimeout
@@ -174,8 +175,8 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 		return bad("MaxBatchSize", o.MaxBatchSize)
 	}
 	if !fifo && (o.ContentBasedDeduplication || o.DeduplicationScope != "") {
-		return &queue.Error{Op: "create", Code: "InvalidAttributeName",
-			Message: "You can specify the DeduplicationScope or ContentBasedDeduplication only when FifoQueue is set to true.", Err: queue.ErrInvalid}
+		return &postroom.Error{Pkg: "memory", Op: "create", Code: "InvalidAttributeName",
+			Message: "You can specify the DeduplicationScope or ContentBasedDeduplication only when FifoQueue is set to true.", Kind: postroom.ErrInvalid}
 	}
 	switch o.DeduplicationScope {
 	case "":
@@ -191,13 +192,13 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 		case rp.DeadLetterQueue == nil:
 			return bad("RedrivePolicy", nil)
 		case rp.MaxReceiveCount < 1 || rp.MaxReceiveCount > 1000:
-			return &queue.Error{Op: "create", Code: "InvalidParameterValue",
+			return &postroom.Error{Pkg: "memory", Op: "create", Code: "InvalidParameterValue",
 				Message: "Value " + fmt.Sprint(rp.MaxReceiveCount) + " for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: " + fmt.Sprint(rp.MaxReceiveCount) + ", valid values are from 1 to 1000 both inclusive.",
-				Err:     queue.ErrInvalid}
+				Kind:    postroom.ErrInvalid}
 		case rp.DeadLetterQueue.fifo != fifo:
-			return &queue.Error{Op: "create", Code: "InvalidParameterValue",
+			return &postroom.Error{Pkg: "memory", Op: "create", Code: "InvalidParameterValue",
 				Message: "Value for parameter RedrivePolicy is invalid. Reason: Dead-letter target must be of the same type (standard or FIFO) as the source queue.",
-				Err:     queue.ErrInvalid}
+				Kind:    postroom.ErrInvalid}
 		}
 	}
 	return nil
@@ -225,7 +226,7 @@ func (q *Queue) Describe() queue.Info {
 }
 
 // Close closes the queue: pending long polls and every later call return an
-// error matching queue.ErrClosed. A queue that was opened by URL stays
+// error matching postroom.ErrClosed. A queue that was opened by URL stays
 // registered under its name.
 func (q *Queue) Close() error {
 	q.mu.Lock()
@@ -255,7 +256,7 @@ func (q *Queue) Stats(ctx context.Context) (queue.Stats, error) {
 }
 
 // Purge deletes every message, in flight or not. A second purge within 60
-// seconds fails with an error matching queue.ErrPurgeInProgress, as on SQS.
+// seconds fails with an error matching postroom.ErrPurgeInProgress, as on SQS.
 func (q *Queue) Purge(ctx context.Context) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -264,9 +265,9 @@ func (q *Queue) Purge(ctx context.Context) error {
 	}
 	now := time.Now()
 	if !q.lastPurge.IsZero() && now.Sub(q.lastPurge) < purgeInterval {
-		return &queue.Error{Op: "purge", Code: "AWS.SimpleQueueService.PurgeQueueInProgress",
+		return &postroom.Error{Pkg: "memory", Op: "purge", Code: "AWS.SimpleQueueService.PurgeQueueInProgress",
 			Message: "Only one PurgeQueue operation on " + q.name + " is allowed every 60 seconds.",
-			Err:     queue.ErrPurgeInProgress}
+			Kind:    postroom.ErrPurgeInProgress}
 	}
 	q.lastPurge = now
 	clear(q.msgs)
@@ -281,7 +282,7 @@ func (q *Queue) Purge(ctx context.Context) error {
 }
 
 func errClosed(op string) error {
-	return &queue.Error{Op: op, Err: queue.ErrClosed}
+	return &postroom.Error{Pkg: "memory", Op: op, Kind: postroom.ErrClosed}
 }
 
 // broadcast wakes every waiting Receive. Callers hold q.mu.

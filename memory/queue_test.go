@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -53,11 +54,11 @@ func bodiesOf(ds []*queue.Delivery) []string {
 	return out
 }
 
-// sqsError asserts err is a *queue.Error with SQS's code and message.
+// sqsError asserts err is a *postroom.Error with SQS's code and message.
 func sqsError(t *testing.T, err error, sentinel error, code, message string) {
 	t.Helper()
 	require.ErrorIs(t, err, sentinel)
-	var qe *queue.Error
+	var qe *postroom.Error
 	require.ErrorAs(t, err, &qe)
 	assert.Equal(t, code, qe.Code)
 	assert.Equal(t, message, qe.Message)
@@ -108,16 +109,16 @@ func TestVisibilityCap(t *testing.T) {
 		time.Sleep(10 * time.Second)
 		// 12 h from now would pass the 12-hour cap that runs from the receive.
 		err := q.Extend(ctx, 12*time.Hour, d)
-		sqsError(t, queue.EntryErr(err, 0), queue.ErrInvalid, "InvalidParameterValue",
+		sqsError(t, postroom.EntryErr(err, 0), postroom.ErrInvalid, "InvalidParameterValue",
 			"Value 43200 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]")
 		require.NoError(t, q.Extend(ctx, 12*time.Hour-10*time.Second, d), "up to the cap is fine")
 
 		err = q.Extend(ctx, 12*time.Hour+time.Second, d)
-		require.ErrorIs(t, err, queue.ErrInvalid, "above 12 hours is never valid")
+		require.ErrorIs(t, err, postroom.ErrInvalid, "above 12 hours is never valid")
 		_, err = q.Receive(ctx, queue.ReceiveOptions{VisibilityTimeout: 13 * time.Hour})
-		require.ErrorIs(t, err, queue.ErrInvalid)
+		require.ErrorIs(t, err, postroom.ErrInvalid)
 		_, err = memory.NewQueue("bad", memory.QueueOptions{VisibilityTimeout: 13 * time.Hour})
-		require.ErrorIs(t, err, queue.ErrInvalid)
+		require.ErrorIs(t, err, postroom.ErrInvalid)
 	})
 }
 
@@ -161,17 +162,17 @@ func TestLongPoll(t *testing.T) {
 			_ = q2.Close()
 		}()
 		_, err = q2.Receive(ctx, queue.ReceiveOptions{WaitTime: 20 * time.Second})
-		require.ErrorIs(t, err, queue.ErrClosed)
+		require.ErrorIs(t, err, postroom.ErrClosed)
 	})
 }
 
 func TestReceiveLimits(t *testing.T) {
 	q := newQueue(t, "limits", memory.QueueOptions{})
 	_, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 11})
-	sqsError(t, err, queue.ErrInvalid, "InvalidParameterValue",
+	sqsError(t, err, postroom.ErrInvalid, "InvalidParameterValue",
 		"Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.")
 	_, err = q.Receive(ctx, queue.ReceiveOptions{WaitTime: 21 * time.Second})
-	sqsError(t, err, queue.ErrInvalid, "InvalidParameterValue",
+	sqsError(t, err, postroom.ErrInvalid, "InvalidParameterValue",
 		"Value 21 for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.")
 
 	for i := range 15 {
@@ -193,41 +194,41 @@ func TestSendValidation(t *testing.T) {
 		code     string
 		message  string
 	}{
-		{"empty body", std, &queue.Message{}, queue.ErrInvalid, "MissingParameter",
+		{"empty body", std, &queue.Message{}, postroom.ErrInvalid, "MissingParameter",
 			"The request must contain the parameter MessageBody."},
-		{"oversize", std, &queue.Message{Body: bytes.Repeat([]byte("x"), 1<<20+1)}, queue.ErrTooLarge, "InvalidParameterValue",
+		{"oversize", std, &queue.Message{Body: bytes.Repeat([]byte("x"), 1<<20+1)}, postroom.ErrTooLarge, "InvalidParameterValue",
 			"One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes."},
 		{"oversize with attributes", small, &queue.Message{Body: bytes.Repeat([]byte("x"), 1000), Attributes: queue.Attributes{"name": queue.String(strings.Repeat("v", 30))}},
-			queue.ErrTooLarge, "InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes."},
-		{"invalid character", std, &queue.Message{Body: []byte("bell\x07")}, queue.ErrInvalid, "InvalidMessageContents",
+			postroom.ErrTooLarge, "InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than 1024 bytes."},
+		{"invalid character", std, &queue.Message{Body: []byte("bell\x07")}, postroom.ErrInvalid, "InvalidMessageContents",
 			"Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"},
-		{"invalid utf-8", std, &queue.Message{Body: []byte{0xff, 0xfe}}, queue.ErrInvalid, "InvalidMessageContents",
+		{"invalid utf-8", std, &queue.Message{Body: []byte{0xff, 0xfe}}, postroom.ErrInvalid, "InvalidMessageContents",
 			"Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"},
-		{"delay over 15 minutes", std, &queue.Message{Body: []byte("x"), Delay: 901 * time.Second}, queue.ErrInvalid, "InvalidParameterValue",
+		{"delay over 15 minutes", std, &queue.Message{Body: []byte("x"), Delay: 901 * time.Second}, postroom.ErrInvalid, "InvalidParameterValue",
 			"Value 901 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900."},
-		{"fifo per-message delay", fifo, &queue.Message{Body: []byte("x"), GroupID: "g", DeduplicationID: "d", Delay: 2 * time.Second}, queue.ErrInvalid, "InvalidParameterValue",
+		{"fifo per-message delay", fifo, &queue.Message{Body: []byte("x"), GroupID: "g", DeduplicationID: "d", Delay: 2 * time.Second}, postroom.ErrInvalid, "InvalidParameterValue",
 			"Value 2 for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type."},
-		{"fifo without group", fifo, &queue.Message{Body: []byte("x"), DeduplicationID: "d"}, queue.ErrInvalid, "MissingParameter",
+		{"fifo without group", fifo, &queue.Message{Body: []byte("x"), DeduplicationID: "d"}, postroom.ErrInvalid, "MissingParameter",
 			"The request must contain the parameter MessageGroupId."},
-		{"fifo without deduplication", fifo, &queue.Message{Body: []byte("x"), GroupID: "g"}, queue.ErrInvalid, "InvalidParameterValue",
+		{"fifo without deduplication", fifo, &queue.Message{Body: []byte("x"), GroupID: "g"}, postroom.ErrInvalid, "InvalidParameterValue",
 			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"},
-		{"invalid group id", std, &queue.Message{Body: []byte("x"), GroupID: "has space"}, queue.ErrInvalid, "InvalidParameterValue",
+		{"invalid group id", std, &queue.Message{Body: []byte("x"), GroupID: "has space"}, postroom.ErrInvalid, "InvalidParameterValue",
 			"Value has space for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length."},
-		{"11 attributes", std, &queue.Message{Body: []byte("x"), Attributes: attrs(11)}, queue.ErrInvalid, "InvalidParameterValue",
+		{"11 attributes", std, &queue.Message{Body: []byte("x"), Attributes: attrs(11)}, postroom.ErrInvalid, "InvalidParameterValue",
 			"Number of message attributes [11] exceeds the allowed maximum [10]."},
-		{"reserved attribute name", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"aws.trace": queue.String("v")}}, queue.ErrInvalid, "InvalidParameterValue",
+		{"reserved attribute name", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"aws.trace": queue.String("v")}}, postroom.ErrInvalid, "InvalidParameterValue",
 			"You can't use message attribute names beginning with 'AWS.' or 'Amazon.'. These strings are reserved for internal use. Name: 'aws.trace'."},
-		{"empty attribute value", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"a": queue.String("")}}, queue.ErrInvalid, "InvalidParameterValue",
+		{"empty attribute value", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"a": queue.String("")}}, postroom.ErrInvalid, "InvalidParameterValue",
 			"Message (user) attribute 'a' must contain a non-empty value of type 'String'."},
-		{"not a number", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"n": queue.Number("12a")}}, queue.ErrInvalid, "InvalidParameterValue",
+		{"not a number", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"n": queue.Number("12a")}}, postroom.ErrInvalid, "InvalidParameterValue",
 			"Can't cast the value of message (user) attribute 'n' to a number."},
-		{"string array on sqs", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"l": queue.StringArray("a")}}, queue.ErrInvalid, "InvalidParameterValue",
+		{"string array on sqs", std, &queue.Message{Body: []byte("x"), Attributes: queue.Attributes{"l": queue.StringArray("a")}}, postroom.ErrInvalid, "InvalidParameterValue",
 			"The type of message (user) attribute 'l' is invalid. You must use only the following supported type prefixes: Binary, Number, String."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.q.Send(ctx, tc.m)
-			sqsError(t, queue.EntryErr(err, 0), tc.sentinel, tc.code, tc.message)
+			sqsError(t, postroom.EntryErr(err, 0), tc.sentinel, tc.code, tc.message)
 		})
 	}
 	st, err := std.Stats(ctx)
@@ -249,7 +250,7 @@ func TestBatchLimits(t *testing.T) {
 	for range 20 {
 		ms = append(ms, &queue.Message{Body: []byte("x")})
 	}
-	sqsError(t, q.Send(ctx, ms...), queue.ErrTooManyEntries, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+	sqsError(t, q.Send(ctx, ms...), postroom.ErrTooManyEntries, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
 		"Maximum number of entries per request are 10. You have sent 20.")
 	big := bytes.Repeat([]byte("x"), 64<<10)
 	ms = ms[:0]
@@ -257,16 +258,16 @@ func TestBatchLimits(t *testing.T) {
 		ms = append(ms, &queue.Message{Body: big})
 	}
 	ms = append(ms, &queue.Message{Body: []byte("x")})
-	sqsError(t, q.Send(ctx, ms...), queue.ErrTooLarge, "AWS.SimpleQueueService.BatchRequestTooLong",
+	sqsError(t, q.Send(ctx, ms...), postroom.ErrTooLarge, "AWS.SimpleQueueService.BatchRequestTooLong",
 		"Batch requests cannot be longer than 262144 bytes. You have sent 262145 bytes.")
 
 	// A batch with bad entries sends the good ones and reports the bad by index.
 	err := q.Send(ctx, &queue.Message{Body: []byte("ok")}, &queue.Message{}, &queue.Message{Body: []byte("ok too")},
 		&queue.Message{Body: []byte("x"), Attributes: queue.Attributes{".bad": queue.String("v")}})
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, []int{1, 3}, be.Failed())
-	assert.ErrorIs(t, be.Errs[1], queue.ErrInvalid)
+	assert.ErrorIs(t, be.Errs[1], postroom.ErrInvalid)
 	assert.Equal(t, []string{"ok", "ok too"}, bodiesOf(recv(t, q, 10)))
 }
 
@@ -284,7 +285,7 @@ func TestStaleReceipts(t *testing.T) {
 		assert.Equal(t, queue.Stats{}, st)
 		// A receipt of a deleted message cannot change visibility.
 		err := q.Nack(ctx, 0, cur)
-		sqsError(t, queue.EntryErr(err, 0), queue.ErrReceiptInvalid, "InvalidParameterValue",
+		sqsError(t, postroom.EntryErr(err, 0), postroom.ErrReceiptInvalid, "InvalidParameterValue",
 			"Value "+cur.Receipt+" for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.")
 		// A made-up receipt, or one of another queue, is invalid.
 		other := newQueue(t, "other", memory.QueueOptions{})
@@ -292,7 +293,7 @@ func TestStaleReceipts(t *testing.T) {
 		od := recv(t, other, 1)[0]
 		for _, d := range []*queue.Delivery{{Receipt: "nonsense"}, od} {
 			err := q.Ack(ctx, d)
-			sqsError(t, queue.EntryErr(err, 0), queue.ErrReceiptInvalid, "ReceiptHandleIsInvalid",
+			sqsError(t, postroom.EntryErr(err, 0), postroom.ErrReceiptInvalid, "ReceiptHandleIsInvalid",
 				fmt.Sprintf("The input receipt handle %q is not a valid receipt handle.", d.Receipt))
 		}
 
@@ -301,10 +302,10 @@ func TestStaleReceipts(t *testing.T) {
 		old = recv(t, f, 1)[0]
 		time.Sleep(31 * time.Second)
 		err = f.Ack(ctx, old)
-		sqsError(t, queue.EntryErr(err, 0), queue.ErrReceiptExpired, "InvalidParameterValue",
+		sqsError(t, postroom.EntryErr(err, 0), postroom.ErrReceiptExpired, "InvalidParameterValue",
 			"Value "+old.Receipt+" for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.")
 		cur = recv(t, f, 1)[0]
-		assert.ErrorIs(t, f.Ack(ctx, old), queue.ErrReceiptExpired, "FIFO: an earlier receipt stays expired")
+		assert.ErrorIs(t, f.Ack(ctx, old), postroom.ErrReceiptExpired, "FIFO: an earlier receipt stays expired")
 		require.NoError(t, f.Ack(ctx, cur))
 	})
 }
@@ -382,9 +383,9 @@ func TestRedrive(t *testing.T) {
 		assert.Equal(t, q.ARN(), info.DeadLetterQueueSourceARN)
 
 		_, err := memory.NewQueue("bad.fifo", memory.QueueOptions{RedrivePolicy: &memory.RedrivePolicy{DeadLetterQueue: dlq, MaxReceiveCount: 3}})
-		require.ErrorIs(t, err, queue.ErrInvalid, "a FIFO queue needs a FIFO dead-letter queue")
+		require.ErrorIs(t, err, postroom.ErrInvalid, "a FIFO queue needs a FIFO dead-letter queue")
 		_, err = memory.NewQueue("bad", memory.QueueOptions{RedrivePolicy: &memory.RedrivePolicy{DeadLetterQueue: dlq, MaxReceiveCount: 1001}})
-		require.ErrorIs(t, err, queue.ErrInvalid)
+		require.ErrorIs(t, err, postroom.ErrInvalid)
 
 		// FIFO to FIFO: the deduplication id becomes the message id.
 		fdlq := newQueue(t, "dlq.fifo", memory.QueueOptions{})
@@ -455,7 +456,7 @@ func TestDeduplicationScope(t *testing.T) {
 	assert.Len(t, recv(t, qq, 10), 1, "scope queue: one in the whole queue")
 
 	_, err := memory.NewQueue("std", memory.QueueOptions{ContentBasedDeduplication: true})
-	require.ErrorIs(t, err, queue.ErrInvalid, "deduplication is for FIFO queues")
+	require.ErrorIs(t, err, postroom.ErrInvalid, "deduplication is for FIFO queues")
 }
 
 func TestPurgeAndStats(t *testing.T) {
@@ -470,7 +471,7 @@ func TestPurgeAndStats(t *testing.T) {
 		st, _ = q.Stats(ctx)
 		assert.Equal(t, queue.Stats{}, st)
 		err = q.Purge(ctx)
-		sqsError(t, err, queue.ErrPurgeInProgress, "AWS.SimpleQueueService.PurgeQueueInProgress",
+		sqsError(t, err, postroom.ErrPurgeInProgress, "AWS.SimpleQueueService.PurgeQueueInProgress",
 			"Only one PurgeQueue operation on purge is allowed every 60 seconds.")
 		time.Sleep(60 * time.Second)
 		require.NoError(t, q.Purge(ctx))
@@ -480,10 +481,10 @@ func TestPurgeAndStats(t *testing.T) {
 func TestQueueNames(t *testing.T) {
 	for _, name := range []string{"", "has space", strings.Repeat("x", 81), "x.fifo.fifo", "dot.name"} {
 		_, err := memory.NewQueue(name, memory.QueueOptions{})
-		assert.ErrorIs(t, err, queue.ErrInvalid, "%q", name)
+		assert.ErrorIs(t, err, postroom.ErrInvalid, "%q", name)
 	}
 	_, err := memory.NewQueue("plain", memory.QueueOptions{FIFO: true})
-	assert.ErrorIs(t, err, queue.ErrInvalid, "a FIFO queue's name ends in .fifo")
+	assert.ErrorIs(t, err, postroom.ErrInvalid, "a FIFO queue's name ends in .fifo")
 	q, err := memory.NewQueue(strings.Repeat("x", 75)+".fifo", memory.QueueOptions{})
 	require.NoError(t, err)
 	assert.True(t, q.Describe().FIFO)
@@ -497,6 +498,6 @@ func TestClosed(t *testing.T) {
 		"purge": q.Purge(ctx),
 		"stats": func() error { _, err := q.Stats(ctx); return err }(),
 	} {
-		assert.True(t, errors.Is(err, queue.ErrClosed), "%s: %v", name, err)
+		assert.True(t, errors.Is(err, postroom.ErrClosed), "%s: %v", name, err)
 	}
 }

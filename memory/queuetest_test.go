@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 	"github.com/postroom/postroom/queue/queuetest"
@@ -29,7 +30,7 @@ func TestQueueConformance(t *testing.T) {
 			return q
 		},
 		Invalid: func() (*queue.Message, error) {
-			return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, queue.ErrInvalid
+			return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, postroom.ErrInvalid
 		},
 		Caps: queuetest.Capabilities{
 			Synctest:            true,

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -88,7 +89,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 		max = 1
 	}
 	if max < 1 || max > MaxBatch {
-		return 0, 0, 0, validate.Invalid("receive", "InvalidParameterValue",
+		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
 	}
 	switch {
@@ -97,7 +98,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	case o.WaitTime < 0:
 		wait = 0
 	case o.WaitTime > MaxWaitTime:
-		return 0, 0, 0, validate.Invalid("receive", "InvalidParameterValue",
+		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(o.WaitTime/time.Second))
 	default:
 		wait = o.WaitTime
@@ -107,7 +108,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 		vt = q.opts.VisibilityTimeout
 	}
 	if vt < 0 || vt > MaxVisibilityTimeout {
-		return 0, 0, 0, validate.Invalid("receive", "InvalidParameterValue",
+		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(vt/time.Second))
 	}
 	return max, wait, vt, nil
@@ -248,9 +249,9 @@ func (q *Queue) parseReceipt(r string) (serial, gen uint64, ok bool) {
 }
 
 func invalidReceipt(op, receipt string) error {
-	return &queue.Error{Op: op, Code: "ReceiptHandleIsInvalid",
+	return &postroom.Error{Pkg: "memory", Op: op, Code: "ReceiptHandleIsInvalid",
 		Message: fmt.Sprintf("The input receipt handle %q is not a valid receipt handle.", receipt),
-		Err:     queue.ErrReceiptInvalid}
+		Kind:    postroom.ErrReceiptInvalid}
 }
 
 // deadLetter moves messages to the dead-letter queue, keeping their id,

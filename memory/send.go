@@ -12,6 +12,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -19,7 +20,7 @@ import (
 var _ queue.Queue = (*Queue)(nil)
 
 // Send sends 1 to 10 messages (SendMessage and SendMessageBatch). Messages
-// that break a rule are reported in a *queue.BatchError by index while the
+// that break a rule are reported in a *postroom.BatchError by index while the
 // others are sent; a call with no messages or more than 10, or whose
 // messages add up to more than the batch size limit, sends nothing.
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
@@ -62,7 +63,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	if visible {
 		q.broadcast()
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("memory", errs)
 }
 
 // put enqueues a valid message under id, or drops it as a duplicate of a
@@ -105,12 +106,12 @@ func (q *Queue) deliverFromTopic(m *queue.Message) error {
 func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
 	switch {
 	case len(msgs) == 0:
-		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
-			Message: "There should be at least one SendMessageBatchRequestEntry in the request.", Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
+			Message: "There should be at least one SendMessageBatchRequestEntry in the request.", Kind: postroom.ErrTooManyEntries}
 	case len(msgs) > MaxBatch:
-		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
 			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(msgs)),
-			Err:     queue.ErrTooManyEntries}
+			Kind:    postroom.ErrTooManyEntries}
 	}
 	if len(msgs) == 1 {
 		return nil // SendMessage: the message's own limit applies
@@ -122,9 +123,9 @@ func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
 		}
 	}
 	if total > q.opts.MaxBatchSize {
-		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.BatchRequestTooLong",
+		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.BatchRequestTooLong",
 			Message: fmt.Sprintf("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", q.opts.MaxBatchSize, total),
-			Err:     queue.ErrTooLarge}
+			Kind:    postroom.ErrTooLarge}
 	}
 	return nil
 }
@@ -135,51 +136,51 @@ func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size(
 func (q *Queue) checkMessage(m *queue.Message) error {
 	switch {
 	case m == nil:
-		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageBody.")
+		return validate.Invalid("memory", "send", "MissingParameter", "The request must contain the parameter MessageBody.")
 	case len(m.Body) == 0:
-		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageBody.")
+		return validate.Invalid("memory", "send", "MissingParameter", "The request must contain the parameter MessageBody.")
 	case messageSize(m) > q.opts.MaxMessageSize:
-		return &queue.Error{Op: "send", Code: "InvalidParameterValue",
+		return &postroom.Error{Pkg: "memory", Op: "send", Code: "InvalidParameterValue",
 			Message: fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.opts.MaxMessageSize),
-			Err:     queue.ErrTooLarge}
+			Kind:    postroom.ErrTooLarge}
 	case !validate.ValidBytes(m.Body):
-		return validate.Invalid("send", "InvalidMessageContents",
+		return validate.Invalid("memory", "send", "InvalidMessageContents",
 			"Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
 	}
 	if len(m.Attributes) > 0 {
-		if err := validate.Attributes("send", m.Attributes, validate.SQS); err != nil {
+		if err := validate.Attributes("memory", "send", m.Attributes, validate.SQS); err != nil {
 			return err
 		}
 	}
 	if m.Delay != 0 && m.Delay != queue.NoDelay {
 		if q.fifo {
-			return validate.Invalid("send", "InvalidParameterValue",
+			return validate.Invalid("memory", "send", "InvalidParameterValue",
 				"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", int(m.Delay/time.Second))
 		}
 		if m.Delay < 0 || m.Delay > MaxDelay {
-			return validate.Invalid("send", "InvalidParameterValue",
+			return validate.Invalid("memory", "send", "InvalidParameterValue",
 				"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", int(m.Delay/time.Second))
 		}
 	}
 	if m.GroupID != "" && !validate.ID(m.GroupID) {
-		return validate.Invalid("send", "InvalidParameterValue",
+		return validate.Invalid("memory", "send", "InvalidParameterValue",
 			"Value %s for parameter MessageGroupId is invalid. Reason: MessageGroupId can only include alphanumeric and punctuation characters. 1 to 128 in length.", m.GroupID)
 	}
 	if !q.fifo {
 		if m.DeduplicationID != "" {
-			return validate.Invalid("send", "InvalidParameterValue",
+			return validate.Invalid("memory", "send", "InvalidParameterValue",
 				"Value %s for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.", m.DeduplicationID)
 		}
 		return nil
 	}
 	switch {
 	case m.GroupID == "":
-		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageGroupId.")
+		return validate.Invalid("memory", "send", "MissingParameter", "The request must contain the parameter MessageGroupId.")
 	case m.DeduplicationID != "" && !validate.ID(m.DeduplicationID):
-		return validate.Invalid("send", "InvalidParameterValue",
+		return validate.Invalid("memory", "send", "InvalidParameterValue",
 			"Value %s for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.", m.DeduplicationID)
 	case m.DeduplicationID == "" && !q.opts.ContentBasedDeduplication:
-		return validate.Invalid("send", "InvalidParameterValue",
+		return validate.Invalid("memory", "send", "InvalidParameterValue",
 			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 	}
 	return nil

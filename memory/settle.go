@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -21,8 +22,8 @@ var (
 // DeleteMessageBatch). As on SQS, a standard queue deletes a message even
 // with a receipt from an earlier receive, while a FIFO queue refuses a
 // receipt whose visibility timeout has passed with an error matching
-// queue.ErrReceiptExpired. Failures are reported by index in a
-// *queue.BatchError.
+// postroom.ErrReceiptExpired. Failures are reported by index in a
+// *postroom.BatchError.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if err := q.checkSettle("ack", ds); err != nil {
 		return err
@@ -38,9 +39,9 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 		m, gen, err := q.lookup("ack", d)
 		if err == nil && m != nil {
 			if q.fifo && (m.gen != gen || !m.inFlight) {
-				err = &queue.Error{Op: "ack", Code: "InvalidParameterValue",
+				err = &postroom.Error{Pkg: "memory", Op: "ack", Code: "InvalidParameterValue",
 					Message: fmt.Sprintf("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", d.Receipt),
-					Err:     queue.ErrReceiptExpired}
+					Kind:    postroom.ErrReceiptExpired}
 			} else {
 				q.remove(m)
 			}
@@ -55,7 +56,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.fifo {
 		q.broadcast() // a group may be unlocked
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("memory", errs)
 }
 
 // Nack makes delivered messages visible again after delay (0 to 12 hours),
@@ -75,7 +76,7 @@ func (q *Queue) Extend(ctx context.Context, timeout time.Duration, ds ...*queue.
 
 func (q *Queue) changeVisibility(op string, timeout time.Duration, ds []*queue.Delivery) error {
 	if timeout < 0 || timeout > MaxVisibilityTimeout {
-		return validate.Invalid(op, "InvalidParameterValue",
+		return validate.Invalid("memory", op, "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(timeout/time.Second))
 	}
 	if err := q.checkSettle(op, ds); err != nil {
@@ -94,19 +95,19 @@ func (q *Queue) changeVisibility(op string, timeout time.Duration, ds []*queue.D
 		switch {
 		case err != nil:
 		case m == nil:
-			err = &queue.Error{Op: op, Code: "InvalidParameterValue",
+			err = &postroom.Error{Pkg: "memory", Op: op, Code: "InvalidParameterValue",
 				Message: fmt.Sprintf("Value %s for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.", d.Receipt),
-				Err:     queue.ErrReceiptInvalid}
+				Kind:    postroom.ErrReceiptInvalid}
 		case m.gen != gen || !m.inFlight:
 			if q.fifo {
-				err = &queue.Error{Op: op, Code: "InvalidParameterValue",
+				err = &postroom.Error{Pkg: "memory", Op: op, Code: "InvalidParameterValue",
 					Message: fmt.Sprintf("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", d.Receipt),
-					Err:     queue.ErrReceiptExpired}
+					Kind:    postroom.ErrReceiptExpired}
 			} // a standard queue ignores it
 		case now.Add(timeout).Sub(m.receivedAt) > MaxVisibilityTimeout:
-			err = &queue.Error{Op: op, Code: "InvalidParameterValue",
+			err = &postroom.Error{Pkg: "memory", Op: op, Code: "InvalidParameterValue",
 				Message: fmt.Sprintf("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]", int(timeout/time.Second)),
-				Err:     queue.ErrInvalid}
+				Kind:    postroom.ErrInvalid}
 		default:
 			m.visibleAt = now.Add(timeout)
 			heap.Fix(&q.pending, m.index)
@@ -120,18 +121,18 @@ func (q *Queue) changeVisibility(op string, timeout time.Duration, ds []*queue.D
 	}
 	q.advance(now)
 	q.broadcast()
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("memory", errs)
 }
 
 func (q *Queue) checkSettle(op string, ds []*queue.Delivery) error {
 	switch {
 	case len(ds) == 0:
-		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
-			Message: "There should be at least one entry in the request.", Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
+			Message: "There should be at least one entry in the request.", Kind: postroom.ErrTooManyEntries}
 	case len(ds) > MaxBatch:
-		return &queue.Error{Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
 			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(ds)),
-			Err:     queue.ErrTooManyEntries}
+			Kind:    postroom.ErrTooManyEntries}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus/pattern"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -166,7 +167,7 @@ func (t *Topic) subscribe(s *Subscription) (*Subscription, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return nil, &queue.Error{Op: "subscribe", Err: queue.ErrClosed}
+		return nil, &postroom.Error{Pkg: "memory", Op: "subscribe", Kind: postroom.ErrClosed}
 	}
 	t.nsubs++
 	s.arn = fmt.Sprintf("%s:%08x-0000-4000-8000-%012x", t.ARN(), t.nsubs, t.nsubs)
@@ -205,7 +206,7 @@ func (s *Subscription) setFilter(policy string, scope pubsub.Scope) error {
 	}
 	p, err := pattern.CompileFilterPolicy([]byte(policy), ps)
 	if err != nil {
-		return &queue.Error{Op: "subscribe", Code: "InvalidParameter", Message: err.Error(), Err: queue.ErrInvalid, Cause: err}
+		return &postroom.Error{Pkg: "memory", Op: "subscribe", Code: "InvalidParameter", Message: err.Error(), Kind: postroom.ErrInvalid, Err: err}
 	}
 	s.filter.Store(p)
 	return nil
@@ -287,7 +288,7 @@ func (s *Subscription) Describe() queue.Info {
 }
 
 func errFuncSubscription(op string) error {
-	return &queue.Error{Op: op, Message: "a function subscription has no queue to receive from", Err: queue.ErrUnsupported}
+	return &postroom.Error{Pkg: "memory", Op: op, Message: "a function subscription has no queue to receive from", Kind: postroom.ErrUnsupported}
 }
 
 // admits reports whether the filter policy admits n.

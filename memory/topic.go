@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus/pattern"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/pubsub"
@@ -115,8 +116,8 @@ func NewTopic(name string, opts TopicOptions) (*Topic, error) {
 	return t, nil
 }
 
-func snsInvalid(op, message string) *queue.Error {
-	return &queue.Error{Op: op, Code: "InvalidParameter", Message: message, Err: queue.ErrInvalid}
+func snsInvalid(op, message string) *postroom.Error {
+	return &postroom.Error{Pkg: "memory", Op: op, Code: "InvalidParameter", Message: message, Kind: postroom.ErrInvalid}
 }
 
 // Name returns the topic's name.
@@ -127,7 +128,7 @@ func (t *Topic) Name() string { return t.name }
 func (t *Topic) ARN() string { return "arn:aws:sns:us-east-1:000000000000:" + t.name }
 
 // Close closes the topic: later publishes fail with an error matching
-// queue.ErrClosed, pending function retries give up (their messages go to
+// postroom.ErrClosed, pending function retries give up (their messages go to
 // the subscription's dead-letter queue), and Close waits for function
 // invocations in progress. Subscribed queues stay open.
 func (t *Topic) Close() error {
@@ -145,7 +146,7 @@ func (t *Topic) Close() error {
 
 // Publish publishes 1 to 10 messages (Publish and PublishBatch), setting
 // each one's ID. Messages that break a rule are reported in a
-// *queue.BatchError by index while the others are published; a call with
+// *postroom.BatchError by index while the others are published; a call with
 // no messages or more than 10, or whose messages add up to more than the
 // size limit, publishes nothing.
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
@@ -170,7 +171,7 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
-		return &queue.Error{Op: "publish", Err: queue.ErrClosed}
+		return &postroom.Error{Pkg: "memory", Op: "publish", Kind: postroom.ErrClosed}
 	}
 	subs := t.subs // copy on write: never modified in place
 	var out []*notification
@@ -205,17 +206,17 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 			s.deliver(n)
 		}
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("memory", errs)
 }
 
 func (t *Topic) checkBatch(msgs []*pubsub.Message) error {
 	switch {
 	case len(msgs) == 0:
-		return &queue.Error{Op: "publish", Code: "EmptyBatchRequest",
-			Message: "The batch request doesn't contain any entries", Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: "memory", Op: "publish", Code: "EmptyBatchRequest",
+			Message: "The batch request doesn't contain any entries", Kind: postroom.ErrTooManyEntries}
 	case len(msgs) > MaxBatch:
-		return &queue.Error{Op: "publish", Code: "TooManyEntriesInBatchRequest",
-			Message: "The batch request contains more entries than permissible.", Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: "memory", Op: "publish", Code: "TooManyEntriesInBatchRequest",
+			Message: "The batch request contains more entries than permissible.", Kind: postroom.ErrTooManyEntries}
 	case len(msgs) == 1:
 		return nil
 	}
@@ -226,8 +227,8 @@ func (t *Topic) checkBatch(msgs []*pubsub.Message) error {
 		}
 	}
 	if total > t.opts.MaxMessageSize {
-		return &queue.Error{Op: "publish", Code: "BatchRequestTooLong",
-			Message: "The length of all the messages put together is more than the limit.", Err: queue.ErrTooLarge}
+		return &postroom.Error{Pkg: "memory", Op: "publish", Code: "BatchRequestTooLong",
+			Message: "The length of all the messages put together is more than the limit.", Kind: postroom.ErrTooLarge}
 	}
 	return nil
 }
@@ -237,15 +238,15 @@ func (t *Topic) checkMessage(m *pubsub.Message) error {
 	case m == nil || len(m.Body) == 0:
 		return snsInvalid("publish", "Invalid parameter: Empty message")
 	case len(m.Body)+m.Attributes.Size() > t.opts.MaxMessageSize:
-		return &queue.Error{Op: "publish", Code: "InvalidParameter",
-			Message: "Invalid parameter: Message too long", Err: queue.ErrTooLarge}
+		return &postroom.Error{Pkg: "memory", Op: "publish", Code: "InvalidParameter",
+			Message: "Invalid parameter: Message too long", Kind: postroom.ErrTooLarge}
 	case !utf8.Valid(m.Body):
 		return snsInvalid("publish", "Invalid parameter: Message")
 	case !validSubject(m.Subject):
 		return snsInvalid("publish", "Invalid parameter: Subject")
 	}
 	if len(m.Attributes) > 0 {
-		if err := validate.Attributes("publish", m.Attributes, validate.SNS); err != nil {
+		if err := validate.Attributes("memory", "publish", m.Attributes, validate.SNS); err != nil {
 			return err
 		}
 		for name, a := range m.Attributes {

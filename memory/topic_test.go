@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/pubsub/pubsubtest"
@@ -50,7 +51,7 @@ func TestTopicConformance(t *testing.T) {
 			return tp
 		},
 		Invalid: func() (*pubsub.Message, error) {
-			return &pubsub.Message{Body: []byte("x"), Subject: "line\nbreak"}, queue.ErrInvalid
+			return &pubsub.Message{Body: []byte("x"), Subject: "line\nbreak"}, postroom.ErrInvalid
 		},
 		Caps: pubsubtest.Capabilities{
 			Synctest: true, Filter: true, Envelope: true, Durable: true, Attributes: true, FIFO: true, MaxBatch: 10,
@@ -167,8 +168,8 @@ func TestFilterPolicyErrors(t *testing.T) {
 		`not json`: pubsub.ScopeMessageBody,
 	} {
 		_, err := tp.SubscribeQueue(q, memory.SubscriptionOptions{FilterPolicy: policy, FilterPolicyScope: scope})
-		require.ErrorIs(t, err, queue.ErrInvalid, policy)
-		var qe *queue.Error
+		require.ErrorIs(t, err, postroom.ErrInvalid, policy)
+		var qe *postroom.Error
 		require.ErrorAs(t, err, &qe)
 		assert.Equal(t, "InvalidParameter", qe.Code)
 	}
@@ -270,7 +271,7 @@ func TestTopicDeduplication(t *testing.T) {
 		d := newQueue(t, "dedup-std-2", memory.QueueOptions{})
 		std := newTopic(t, "plain", memory.TopicOptions{})
 		_, err = std.SubscribeQueue(fq, memory.SubscriptionOptions{})
-		assert.ErrorIs(t, err, queue.ErrInvalid, "a standard topic cannot deliver to a FIFO queue")
+		assert.ErrorIs(t, err, postroom.ErrInvalid, "a standard topic cannot deliver to a FIFO queue")
 		_ = d
 	})
 }
@@ -331,20 +332,20 @@ func TestPublishValidation(t *testing.T) {
 		sentinel error
 		message  string
 	}{
-		{"empty", tp, &pubsub.Message{}, queue.ErrInvalid, "Invalid parameter: Empty message"},
-		{"over 256 KiB", tp, &pubsub.Message{Body: bytes.Repeat([]byte("x"), 256<<10+1)}, queue.ErrTooLarge, "Invalid parameter: Message too long"},
-		{"attributes count toward the size", tp, &pubsub.Message{Body: bytes.Repeat([]byte("x"), 256<<10-5), Attributes: queue.Attributes{"k": queue.String("v")}}, queue.ErrTooLarge, "Invalid parameter: Message too long"},
-		{"subject with a line break", tp, &pubsub.Message{Body: []byte("x"), Subject: "a\nb"}, queue.ErrInvalid, "Invalid parameter: Subject"},
-		{"subject too long", tp, &pubsub.Message{Body: []byte("x"), Subject: strings.Repeat("s", 100)}, queue.ErrInvalid, "Invalid parameter: Subject"},
-		{"bad string array", tp, &pubsub.Message{Body: []byte("x"), Attributes: queue.Attributes{"l": {Type: "String.Array", Value: `[{"a":1}]`}}}, queue.ErrInvalid,
+		{"empty", tp, &pubsub.Message{}, postroom.ErrInvalid, "Invalid parameter: Empty message"},
+		{"over 256 KiB", tp, &pubsub.Message{Body: bytes.Repeat([]byte("x"), 256<<10+1)}, postroom.ErrTooLarge, "Invalid parameter: Message too long"},
+		{"attributes count toward the size", tp, &pubsub.Message{Body: bytes.Repeat([]byte("x"), 256<<10-5), Attributes: queue.Attributes{"k": queue.String("v")}}, postroom.ErrTooLarge, "Invalid parameter: Message too long"},
+		{"subject with a line break", tp, &pubsub.Message{Body: []byte("x"), Subject: "a\nb"}, postroom.ErrInvalid, "Invalid parameter: Subject"},
+		{"subject too long", tp, &pubsub.Message{Body: []byte("x"), Subject: strings.Repeat("s", 100)}, postroom.ErrInvalid, "Invalid parameter: Subject"},
+		{"bad string array", tp, &pubsub.Message{Body: []byte("x"), Attributes: queue.Attributes{"l": {Type: "String.Array", Value: `[{"a":1}]`}}}, postroom.ErrInvalid,
 			"Invalid parameter: MessageAttributes Reason: Message attribute 'l' with type 'String.Array' must be a JSON array of strings, numbers, booleans or null."},
-		{"fifo without group", ft, &pubsub.Message{Body: []byte("x"), DeduplicationID: "d"}, queue.ErrInvalid, "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"},
-		{"fifo without deduplication", ft, &pubsub.Message{Body: []byte("x"), GroupID: "g"}, queue.ErrInvalid,
+		{"fifo without group", ft, &pubsub.Message{Body: []byte("x"), DeduplicationID: "d"}, postroom.ErrInvalid, "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"},
+		{"fifo without deduplication", ft, &pubsub.Message{Body: []byte("x"), GroupID: "g"}, postroom.ErrInvalid,
 			"Invalid parameter: The topic should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := queue.EntryErr(tc.tp.Publish(ctx, tc.m), 0)
+			err := postroom.EntryErr(tc.tp.Publish(ctx, tc.m), 0)
 			sqsError(t, err, tc.sentinel, "InvalidParameter", tc.message)
 		})
 	}
@@ -352,5 +353,5 @@ func TestPublishValidation(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, big.Publish(ctx, &pubsub.Message{Body: bytes.Repeat([]byte("x"), 1<<20)}), "configurable up to 1 MiB")
 	_, err = memory.NewTopic("bigger", memory.TopicOptions{MaxMessageSize: 1<<20 + 1})
-	require.ErrorIs(t, err, queue.ErrInvalid)
+	require.ErrorIs(t, err, postroom.ErrInvalid)
 }

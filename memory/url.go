@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -53,7 +54,7 @@ func (topicOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, err
 			err = fmt.Errorf("unknown query parameter")
 		}
 		if err != nil {
-			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), queue.ErrInvalid, key, val, err)
+			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), postroom.ErrInvalid, key, val, err)
 		}
 	}
 	urlMu.Lock()
@@ -97,16 +98,16 @@ func openQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	defer urlMu.Unlock()
 	if q, ok := urlQueues[name]; ok && !q.isClosed() {
 		if len(u.RawQuery) > 0 && !sameOptions(q.opts, opts) {
-			return nil, &queue.Error{Op: "open", Code: "QueueAlreadyExists",
-				Message: "A queue already exists with the same name and a different value for an attribute", Err: queue.ErrExists}
+			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "QueueAlreadyExists",
+				Message: "A queue already exists with the same name and a different value for an attribute", Kind: postroom.ErrExists}
 		}
 		return q, nil
 	}
 	if dlq := u.Query().Get("dlq"); dlq != "" {
 		d, ok := urlQueues[dlq]
 		if !ok {
-			return nil, &queue.Error{Op: "open", Code: "AWS.SimpleQueueService.NonExistentQueue",
-				Message: fmt.Sprintf("Dead-letter queue %q does not exist: open it by URL first.", dlq), Err: queue.ErrNotFound}
+			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "AWS.SimpleQueueService.NonExistentQueue",
+				Message: fmt.Sprintf("Dead-letter queue %q does not exist: open it by URL first.", dlq), Kind: postroom.ErrNotFound}
 		}
 		opts.RedrivePolicy.DeadLetterQueue = d
 	}
@@ -165,14 +166,14 @@ func parseQueueOptions(v url.Values) (QueueOptions, error) {
 			}
 			o.RedrivePolicy.MaxReceiveCount, err = strconv.Atoi(val)
 		default:
-			return o, fmt.Errorf("%w: unknown query parameter %q", queue.ErrInvalid, key)
+			return o, fmt.Errorf("%w: unknown query parameter %q", postroom.ErrInvalid, key)
 		}
 		if err != nil {
-			return o, fmt.Errorf("%w: query parameter %s=%q: %v", queue.ErrInvalid, key, val, err)
+			return o, fmt.Errorf("%w: query parameter %s=%q: %v", postroom.ErrInvalid, key, val, err)
 		}
 	}
 	if o.RedrivePolicy != nil && !v.Has("dlq") {
-		return o, fmt.Errorf("%w: max_receive_count needs dlq", queue.ErrInvalid)
+		return o, fmt.Errorf("%w: max_receive_count needs dlq", postroom.ErrInvalid)
 	}
 	return o, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -23,7 +24,7 @@ func TestOpenURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Same(t, mq, again, "one name, one queue")
 	_, err = queue.Open(ctx, "mem://url-orders?visibility=10s")
-	assert.ErrorIs(t, err, queue.ErrExists, "different options for an existing queue")
+	assert.ErrorIs(t, err, postroom.ErrExists, "different options for an existing queue")
 
 	f, err := queue.Open(ctx, "mem://url-orders.fifo?content_based_deduplication=true")
 	require.NoError(t, err)
@@ -43,12 +44,12 @@ func TestOpenURL(t *testing.T) {
 		"mem://bad%20name",
 	} {
 		_, err := queue.Open(ctx, bad)
-		assert.ErrorIs(t, err, queue.ErrInvalid, "%s", bad)
+		assert.ErrorIs(t, err, postroom.ErrInvalid, "%s", bad)
 	}
 	_, err = queue.Open(ctx, "mem://x?dlq=missing")
-	assert.ErrorIs(t, err, queue.ErrNotFound, "the dead-letter queue must exist")
+	assert.ErrorIs(t, err, postroom.ErrNotFound, "the dead-letter queue must exist")
 	_, err = queue.Open(ctx, "nosuch://x")
-	require.ErrorIs(t, err, queue.ErrNotFound)
+	require.ErrorIs(t, err, postroom.ErrNotFound)
 	assert.Contains(t, err.Error(), `unknown scheme "nosuch"`)
 	assert.Contains(t, err.Error(), "mem")
 }
@@ -76,4 +77,4 @@ func FuzzOpenURL(f *testing.F) {
 	})
 }
 
-func isClosed(err error) bool { return errors.Is(err, queue.ErrClosed) }
+func isClosed(err error) bool { return errors.Is(err, postroom.ErrClosed) }

@@ -31,7 +31,7 @@ type Message struct {
 // A Publisher publishes messages.
 type Publisher interface {
 	// Publish publishes msgs, setting each one's ID. When some were
-	// published and others were not, it returns a *queue.BatchError
+	// published and others were not, it returns a *postroom.BatchError
 	// index-aligned with msgs.
 	Publish(ctx context.Context, msgs ...*Message) error
 }

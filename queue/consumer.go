@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/postroom/postroom"
 )
 
 // A Handler handles one delivered message. Returning nil acks (deletes)
@@ -34,11 +36,11 @@ func Chain(h Handler, mw ...Middleware) Handler {
 // A BatchHandler handles the messages of one receive together: the shape of
 // an AWS Lambda SQS handler that reports batch item failures.
 //
-// It returns nil when every message succeeded, and a [*BatchError]
+// It returns nil when every message succeeded, and a [*postroom.BatchError]
 // index-aligned with ds (see [NewBatchError]) when some failed: the
 // messages whose entry is nil are acked, the others are retried or
 // dead-lettered one by one as a [Handler]'s would be. Any other error, and
-// a *BatchError of the wrong length, fails the whole batch.
+// a *postroom.BatchError of the wrong length, fails the whole batch.
 //
 // On a FIFO queue, every message that follows a failed one of the same
 // group in ds counts as not handled: it is given back with no delay, so
@@ -278,7 +280,7 @@ type Consumer struct {
 }
 
 // NewConsumer returns a consumer that runs h, wrapped in opts.Middleware,
-// on every message r delivers. It returns an error matching ErrInvalid for
+// on every message r delivers. It returns an error matching postroom.ErrInvalid for
 // a bad option.
 func NewConsumer(r Receiver, h Handler, opts ConsumerOptions) (*Consumer, error) {
 	if h == nil {
@@ -297,7 +299,7 @@ func NewConsumer(r Receiver, h Handler, opts ConsumerOptions) (*Consumer, error)
 // receive together. Concurrency still counts messages: a receive asks for
 // at most as many messages as there are free slots, so Concurrency should
 // be at least MaxMessages for full batches. It returns an error matching
-// ErrInvalid for a bad option.
+// postroom.ErrInvalid for a bad option.
 func NewBatchConsumer(r Receiver, h BatchHandler, opts ConsumerOptions) (*Consumer, error) {
 	if h == nil {
 		return nil, invalidOption("the batch handler is nil")
@@ -314,7 +316,7 @@ func NewBatchConsumer(r Receiver, h BatchHandler, opts ConsumerOptions) (*Consum
 }
 
 func invalidOption(msg string) error {
-	return &Error{Op: "new consumer", Message: msg, Err: ErrInvalid}
+	return &postroom.Error{Pkg: "queue", Op: "new consumer", Message: msg, Err: postroom.ErrInvalid}
 }
 
 func newConsumer(r Receiver, o ConsumerOptions) (*Consumer, error) {
@@ -438,13 +440,13 @@ func newConsumer(r Receiver, o ConsumerOptions) (*Consumer, error) {
 // returns nil after a shutdown caused by ctx.
 //
 // A receive error is reported to Hooks.PollError and retried with backoff,
-// except one matching ErrClosed or ErrInvalid, which will not go away: Run
+// except one matching postroom.ErrClosed or postroom.ErrInvalid, which will not go away: Run
 // then shuts down the same way and returns it.
 //
 // Run may be called once.
 func (c *Consumer) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
-		return &Error{Op: "consumer run", Message: "Run was called twice", Err: ErrInvalid}
+		return &postroom.Error{Pkg: "queue", Op: "consumer run", Message: "Run was called twice", Err: postroom.ErrInvalid}
 	}
 	c.sem = make(chan int32, c.concurrency)
 	for i := range c.concurrency {

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/postroom/postroom"
 )
 
 // An acker batches the acks of a Consumer: it deletes handled messages in
@@ -188,13 +190,13 @@ func (a *acker) ack(ds []*Delivery) {
 		}
 		var acked, retry []*Delivery
 		for i, d := range ds {
-			e := EntryErr(err, i)
+			e := postroom.EntryErr(err, i)
 			if e == nil {
 				acked = append(acked, d)
 				continue
 			}
 			final := attempt >= ackAttempts ||
-				errors.Is(e, ErrReceiptExpired) || errors.Is(e, ErrReceiptInvalid) || errors.Is(e, ErrClosed)
+				errors.Is(e, postroom.ErrReceiptExpired) || errors.Is(e, postroom.ErrReceiptInvalid) || errors.Is(e, postroom.ErrClosed)
 			if c.hooks.AckFailed != nil {
 				c.hooks.AckFailed(d, e, !final)
 			}

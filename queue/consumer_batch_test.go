@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -34,7 +35,7 @@ func TestBatchConsumerPartialFailure(t *testing.T) {
 						errs[i] = errBoom
 					}
 				}
-				return queue.NewBatchError(errs)
+				return postroom.NewBatchError("queue", errs)
 			},
 			wantCalls: map[string]int{"m2": 2, "m5": 2},
 		},
@@ -45,7 +46,7 @@ func TestBatchConsumerPartialFailure(t *testing.T) {
 		},
 		{
 			name:      "malformed result fails the batch",
-			first:     func([]*queue.Delivery) error { return &queue.BatchError{Errs: []error{errBoom}} },
+			first:     func([]*queue.Delivery) error { return &postroom.BatchError{Errs: []error{errBoom}} },
 			wantCalls: allTwice(10),
 		},
 		{
@@ -139,7 +140,7 @@ func TestBatchConsumerFIFO(t *testing.T) {
 				}
 			}
 			batches = append(batches, bodies)
-			return queue.NewBatchError(errs)
+			return postroom.NewBatchError("queue", errs)
 		}
 		c, err := queue.NewBatchConsumer(q, h, queue.ConsumerOptions{
 			Backoff: queue.Backoff{Initial: time.Second, Jitter: queue.NoJitter},

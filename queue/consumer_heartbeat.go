@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/postroom/postroom"
 )
 
 // A heartbeat keeps a Consumer's held messages invisible while their
@@ -192,7 +194,7 @@ func (h *heartbeat) extend(now time.Time, timeout time.Duration, ws []watched) {
 			// Settled meanwhile: whatever happened no longer matters.
 			continue
 		}
-		e := EntryErr(err, i)
+		e := postroom.EntryErr(err, i)
 		if e == nil {
 			it.expires = now.Add(timeout)
 			if err != nil {
@@ -200,7 +202,7 @@ func (h *heartbeat) extend(now time.Time, timeout time.Duration, ws []watched) {
 			}
 			continue
 		}
-		if errors.Is(e, ErrReceiptExpired) || errors.Is(e, ErrReceiptInvalid) || errors.Is(e, ErrInvalid) {
+		if errors.Is(e, postroom.ErrReceiptExpired) || errors.Is(e, postroom.ErrReceiptInvalid) || errors.Is(e, postroom.ErrInvalid) {
 			// Stale, or past the cap: no use trying again.
 			it.final = true
 		}

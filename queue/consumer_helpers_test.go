@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -148,7 +149,7 @@ func (r *countingReceiver) Ack(ctx context.Context, ds ...*queue.Delivery) error
 	if fail != nil {
 		if err := fail(n, ds); err != nil {
 			// A partial failure: the entries without an error are acked.
-			if be, ok := err.(*queue.BatchError); ok {
+			if be, ok := err.(*postroom.BatchError); ok {
 				for i, d := range ds {
 					if be.Errs[i] == nil {
 						if aerr := r.Queue.Ack(ctx, d); aerr != nil {

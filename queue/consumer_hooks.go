@@ -35,8 +35,8 @@ type Hooks struct {
 
 	// AckFailed is called for each message the queue did not delete. When
 	// retry is true the consumer tries again; when it is false it gave up:
-	// the receipt was stale (err matches ErrReceiptExpired or
-	// ErrReceiptInvalid: the message was, or will be, delivered again) or
+	// the receipt was stale (err matches postroom.ErrReceiptExpired or
+	// postroom.ErrReceiptInvalid: the message was, or will be, delivered again) or
 	// the attempts ran out.
 	AckFailed func(d *Delivery, err error, retry bool)
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -53,7 +54,7 @@ func TestNewConsumerOptions(t *testing.T) {
 			c, err := queue.NewConsumer(tt.r, tt.h, tt.opts)
 			if tt.wantErr {
 				require.Error(t, err)
-				assert.ErrorIs(t, err, queue.ErrInvalid)
+				assert.ErrorIs(t, err, postroom.ErrInvalid)
 				assert.Regexp(t, "^queue: ", err.Error())
 				return
 			}
@@ -67,10 +68,10 @@ func TestNewBatchConsumerOptions(t *testing.T) {
 	q, err := memory.NewQueue("batch-opts", memory.QueueOptions{})
 	require.NoError(t, err)
 	_, err = queue.NewBatchConsumer(q, nil, queue.ConsumerOptions{})
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	_, err = queue.NewBatchConsumer(q, func(context.Context, []*queue.Delivery) error { return nil },
 		queue.ConsumerOptions{Middleware: []queue.Middleware{func(h queue.Handler) queue.Handler { return h }}})
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 }
 
 func TestConsumerRunTwice(t *testing.T) {
@@ -79,7 +80,7 @@ func TestConsumerRunTwice(t *testing.T) {
 		c := newConsumer(t, q, noop, queue.ConsumerOptions{})
 		stop := start(t, c)
 		synctest.Wait()
-		assert.ErrorIs(t, c.Run(context.Background()), queue.ErrInvalid)
+		assert.ErrorIs(t, c.Run(context.Background()), postroom.ErrInvalid)
 		assert.NoError(t, stop())
 	})
 }
@@ -604,9 +605,9 @@ func TestConsumerStaleReceipt(t *testing.T) {
 		require.NoError(t, stop())
 		assert.Equal(t, []int{1, 2}, counts)
 		require.Len(t, extendErrs, 1)
-		assert.ErrorIs(t, extendErrs[0], queue.ErrReceiptExpired)
+		assert.ErrorIs(t, extendErrs[0], postroom.ErrReceiptExpired)
 		require.Len(t, ackErrs, 1)
-		assert.ErrorIs(t, ackErrs[0], queue.ErrReceiptExpired)
+		assert.ErrorIs(t, ackErrs[0], postroom.ErrReceiptExpired)
 		assert.Equal(t, []bool{false}, ackRetry)
 		assert.Equal(t, queue.Stats{}, stats(t, q))
 	})
@@ -680,7 +681,7 @@ func TestConsumerAckFailures(t *testing.T) {
 			name: "partial",
 			ackErr: func(n int, ds []*queue.Delivery) error {
 				if n == 1 {
-					return &queue.BatchError{Errs: []error{nil, errThrottled}}
+					return &postroom.BatchError{Errs: []error{nil, errThrottled}}
 				}
 				return nil
 			},
@@ -690,7 +691,7 @@ func TestConsumerAckFailures(t *testing.T) {
 		{
 			name: "stale receipt",
 			ackErr: func(n int, ds []*queue.Delivery) error {
-				return &queue.BatchError{Errs: []error{nil, &queue.Error{Op: "ack", Err: queue.ErrReceiptInvalid}}}
+				return &postroom.BatchError{Errs: []error{nil, &postroom.Error{Pkg: "queue_test", Op: "ack", Kind: postroom.ErrReceiptInvalid}}}
 			},
 			wantRetry: []bool{false},
 			wantLeft:  queue.Stats{InFlight: 1},
@@ -772,7 +773,7 @@ func TestConsumerPollErrors(t *testing.T) {
 		go func() { done <- c.Run(context.Background()) }()
 		synctest.Wait()
 		require.NoError(t, q.Close())
-		assert.ErrorIs(t, <-done, queue.ErrClosed)
+		assert.ErrorIs(t, <-done, postroom.ErrClosed)
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"runtime/debug"
 	"time"
+
+	"github.com/postroom/postroom"
 )
 
 // poll receives messages into the free slots until ctx ends or the
@@ -50,7 +52,7 @@ func (c *Consumer) poll(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return nil
 		case err != nil:
-			if errors.Is(err, ErrClosed) || errors.Is(err, ErrInvalid) {
+			if errors.Is(err, postroom.ErrClosed) || errors.Is(err, postroom.ErrInvalid) {
 				return err
 			}
 			failures++
@@ -295,7 +297,7 @@ func (c *Consumer) runBatch(ds []*Delivery, slots []int32) {
 	}
 	start := time.Now()
 	err := c.callBatch(todo)
-	be, perEntry := err.(*BatchError)
+	be, perEntry := err.(*postroom.BatchError)
 	perEntry = perEntry && len(be.Errs) == len(todo)
 	var failed map[string]bool // FIFO groups with a failed message
 	var skipped []*Delivery    // FIFO messages behind a failed one
@@ -443,7 +445,7 @@ func (c *Consumer) nack(delay time.Duration, ds ...*Delivery) {
 		}
 		var ok []*Delivery
 		for i, d := range chunk {
-			if e := EntryErr(err, i); e != nil {
+			if e := postroom.EntryErr(err, i); e != nil {
 				if c.hooks.NackFailed != nil {
 					c.hooks.NackFailed(d, e)
 				}

@@ -29,11 +29,11 @@
 // # Errors
 //
 // Errors are matched with [errors.Is] against the sentinels of this package
-// ([ErrInvalid], [ErrTooLarge], [ErrReceiptExpired], [ErrClosed], …). A driver
+// ([postroom.ErrInvalid], [postroom.ErrTooLarge], [postroom.ErrReceiptExpired], [postroom.ErrClosed], …). A driver
 // wraps the transport's own error so that it stays reachable with
 // [errors.As]; [*Error] carries the service's error code and message where the
 // transport has one. A batch call in which some entries failed returns a
-// [*BatchError] whose entries are index-aligned with the input.
+// [*postroom.BatchError] whose entries are index-aligned with the input.
 //
 // # Delivery semantics
 //

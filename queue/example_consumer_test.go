@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -69,7 +70,7 @@ func ExampleNewBatchConsumer() {
 			}
 		}
 		stop()
-		return queue.NewBatchError(errs)
+		return postroom.NewBatchError("queue", errs)
 	}, queue.ConsumerOptions{DeadLetter: dlq})
 	if err != nil {
 		log.Fatal(err)

@@ -9,11 +9,11 @@ import (
 type Sender interface {
 	// Send sends msgs in one call; a driver splits them into as many
 	// transport calls as its batch limit requires, or rejects more than
-	// it can take at once with ErrTooManyEntries (the memory and SQS
+	// it can take at once with postroom.ErrTooManyEntries (the memory and SQS
 	// drivers take at most 10). On success each message's ID is set.
 	//
 	// When some messages were sent and others were not, Send returns a
-	// *BatchError whose entries are index-aligned with msgs. Other errors
+	// *postroom.BatchError whose entries are index-aligned with msgs. Other errors
 	// mean that nothing was sent.
 	Send(ctx context.Context, msgs ...*Message) error
 }
@@ -27,17 +27,17 @@ type Receiver interface {
 	Receive(ctx context.Context, opts ReceiveOptions) ([]*Delivery, error)
 
 	// Ack deletes delivered messages: they will not be delivered again.
-	// A *BatchError reports the deliveries that could not be acked.
+	// A *postroom.BatchError reports the deliveries that could not be acked.
 	Ack(ctx context.Context, ds ...*Delivery) error
 
 	// Nack gives delivered messages back: they become visible again after
 	// delay. A transport that cannot delay a redelivery returns an error
-	// matching ErrUnsupported for a positive delay.
+	// matching postroom.ErrUnsupported for a positive delay.
 	Nack(ctx context.Context, delay time.Duration, ds ...*Delivery) error
 }
 
 // A Queue sends and receives. Close releases the driver's resources; after
-// Close every method returns an error matching ErrClosed.
+// Close every method returns an error matching postroom.ErrClosed.
 type Queue interface {
 	Sender
 	Receiver
@@ -66,8 +66,8 @@ type ReceiveOptions struct {
 type Extender interface {
 	// Extend sets the visibility timeout of deliveries to timeout counted
 	// from now (SQS ChangeMessageVisibility). A delivery whose receipt has
-	// expired is reported in a *BatchError with ErrReceiptExpired or
-	// ErrReceiptInvalid.
+	// expired is reported in a *postroom.BatchError with postroom.ErrReceiptExpired or
+	// postroom.ErrReceiptInvalid.
 	Extend(ctx context.Context, timeout time.Duration, ds ...*Delivery) error
 }
 

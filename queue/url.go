@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/postroom/postroom"
 )
 
 // An Opener opens queues for the URL schemes it was registered under.
@@ -57,14 +59,14 @@ func (r *Registry[O]) Lookup(rawURL string) (O, *url.URL, error) {
 		return zero, nil, fmt.Errorf("%s: open %q: %w", r.kind, rawURL, errInvalidURL(err))
 	}
 	if u.Scheme == "" {
-		return zero, nil, fmt.Errorf("%s: open %q: %w: the URL has no scheme (want scheme://name)", r.kind, rawURL, ErrInvalid)
+		return zero, nil, fmt.Errorf("%s: open %q: %w: the URL has no scheme (want scheme://name)", r.kind, rawURL, postroom.ErrInvalid)
 	}
 	r.mu.RLock()
 	o, ok := r.openers[u.Scheme]
 	r.mu.RUnlock()
 	if !ok {
 		return zero, nil, fmt.Errorf("%s: open %q: %w: unknown scheme %q (registered: %s; is the driver package imported?)",
-			r.kind, rawURL, ErrNotFound, u.Scheme, strings.Join(r.Schemes(), ", "))
+			r.kind, rawURL, postroom.ErrNotFound, u.Scheme, strings.Join(r.Schemes(), ", "))
 	}
 	return o, u, nil
 }
@@ -81,7 +83,7 @@ func (r *Registry[O]) Schemes() []string {
 	return s
 }
 
-func errInvalidURL(err error) error { return fmt.Errorf("%w: %v", ErrInvalid, err) }
+func errInvalidURL(err error) error { return fmt.Errorf("%w: %v", postroom.ErrInvalid, err) }
 
 // validScheme reports whether s is a URL scheme as RFC 3986 defines it.
 func validScheme(s string) bool {

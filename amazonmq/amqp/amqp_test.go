@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/drivertest"
 	"github.com/postroom/postroom/pubsub"
@@ -31,8 +32,8 @@ func TestUnroutable(t *testing.T) {
 		require.NoError(t, other.Delete(ctx))
 		err = q.Send(ctx, &queue.Message{Body: []byte("nowhere")})
 		require.ErrorIs(t, err, ErrUnroutable)
-		require.ErrorIs(t, err, queue.ErrNotFound)
-		var qe *queue.Error
+		require.ErrorIs(t, err, postroom.ErrNotFound)
+		var qe *postroom.Error
 		require.ErrorAs(t, err, &qe)
 		assert.Equal(t, "NO_ROUTE", qe.Code)
 	})
@@ -72,11 +73,11 @@ func TestBatchErrorIsIndexAligned(t *testing.T) {
 		{Body: []byte("3"), DeduplicationID: "d"},
 	}
 	err := q.Send(ctx, ms...)
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, []int{1, 3}, be.Failed())
-	assert.ErrorIs(t, be.Errs[1], queue.ErrInvalid)
-	assert.ErrorIs(t, be.Errs[3], queue.ErrUnsupported)
+	assert.ErrorIs(t, be.Errs[1], postroom.ErrInvalid)
+	assert.ErrorIs(t, be.Errs[3], postroom.ErrUnsupported)
 	ds := drivertest.ReceiveN(t, q, 2)
 	require.NoError(t, q.Ack(ctx, ds...))
 }
@@ -96,7 +97,7 @@ func TestBrokerNack(t *testing.T) {
 	defer q.Close()
 
 	err := q.Send(ctx, &queue.Message{Body: []byte("fits")}, &queue.Message{Body: []byte("overflows")})
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	assert.NoError(t, be.Errs[0])
 	assert.ErrorIs(t, be.Errs[1], ErrNacked)
@@ -110,7 +111,7 @@ func TestSubscriptions(t *testing.T) {
 	t.Cleanup(func() { _ = tp.Delete(context.Background()) })
 
 	_, err = tp.Subscribe(ctx, pubsub.SubscribeOptions{FilterPolicy: `{"kind":["a"]}`})
-	require.ErrorIs(t, err, queue.ErrUnsupported, "a filter policy is refused, not ignored")
+	require.ErrorIs(t, err, postroom.ErrUnsupported, "a filter policy is refused, not ignored")
 
 	sub, err := tp.DeclareSubscription(ctx, pubsub.SubscribeOptions{})
 	require.NoError(t, err)
@@ -143,8 +144,8 @@ func TestSettleTwice(t *testing.T) {
 	ds := drivertest.ReceiveN(t, q, 2)
 	require.NoError(t, q.Ack(ctx, ds[0]))
 	err := q.Ack(ctx, ds[0])
-	assert.ErrorIs(t, err, queue.ErrReceiptInvalid, "a second ack is refused here, not sent (it would close the channel)")
-	assert.ErrorIs(t, q.Ack(ctx, &queue.Delivery{Receipt: "garbage"}), queue.ErrReceiptInvalid)
+	assert.ErrorIs(t, err, postroom.ErrReceiptInvalid, "a second ack is refused here, not sent (it would close the channel)")
+	assert.ErrorIs(t, q.Ack(ctx, &queue.Delivery{Receipt: "garbage"}), postroom.ErrReceiptInvalid)
 	require.NoError(t, q.Ack(ctx, ds[1]), "the channel survived")
 }
 
@@ -153,7 +154,7 @@ func TestDelayOutOfRange(t *testing.T) {
 	b := dial(t, Options{RetryBuckets: []time.Duration{time.Second}})
 	q := testQueue(t, b)
 	err := q.Send(ctx, &queue.Message{Body: []byte("too late"), Delay: time.Hour})
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 }
 
 // cutter records the TCP connections of a broker so that a test can cut
@@ -215,7 +216,7 @@ func TestReconnect(t *testing.T) {
 	assert.Equal(t, broker.Connected, b.State())
 
 	err = q.Ack(ctx, d)
-	require.ErrorIs(t, err, queue.ErrReceiptExpired, "a delivery tag of the old channel")
+	require.ErrorIs(t, err, postroom.ErrReceiptExpired, "a delivery tag of the old channel")
 	d2 := drivertest.ReceiveN(t, q, 1)[0]
 	assert.Equal(t, d.ID, d2.ID, "the broker redelivers the unacked message")
 	assert.Equal(t, 2, d2.ReceiveCount, "and flags it redelivered")
@@ -263,9 +264,9 @@ func TestGiveUp(t *testing.T) {
 	c.down()
 	closed := st.Await(t, broker.Closed)
 	assert.Error(t, closed.Err)
-	assert.ErrorIs(t, q.Send(t.Context(), &queue.Message{Body: []byte("x")}), queue.ErrClosed)
+	assert.ErrorIs(t, q.Send(t.Context(), &queue.Message{Body: []byte("x")}), postroom.ErrClosed)
 	_, err := b.DeclareQueue(t.Context(), "x")
-	assert.ErrorIs(t, err, queue.ErrClosed)
+	assert.ErrorIs(t, err, postroom.ErrClosed)
 }
 
 func TestFailover(t *testing.T) {
@@ -340,9 +341,9 @@ func TestURLOpeners(t *testing.T) {
 	require.NoError(t, b.Close())
 
 	_, err = queue.Open(ctx, base)
-	assert.ErrorIs(t, err, queue.ErrInvalid, "no queue parameter")
+	assert.ErrorIs(t, err, postroom.ErrInvalid, "no queue parameter")
 	_, err = queue.Open(ctx, base+"?queue=x&prefetch=many")
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 }
 
 func TestNotifyStateStop(t *testing.T) {
@@ -433,6 +434,6 @@ func TestReceiveFromDeletedQueue(t *testing.T) {
 	require.NoError(t, other.Delete(ctx))
 	start := time.Now()
 	_, err = q.Receive(ctx, queue.ReceiveOptions{WaitTime: 5 * time.Second})
-	require.ErrorIs(t, err, queue.ErrNotFound, "the broker cancelled the consumer")
+	require.ErrorIs(t, err, postroom.ErrNotFound, "the broker cancelled the consumer")
 	assert.Less(t, time.Since(start), 4*time.Second)
 }

@@ -12,6 +12,7 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/reconnect"
 	"github.com/postroom/postroom/pubsub"
@@ -137,7 +138,7 @@ func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
 
 // Close closes the connection and every queue, topic and subscription
 // vended by the broker, and waits for the broker's goroutines. Sends and
-// receives in progress return errors matching queue.ErrClosed. Close does
+// receives in progress return errors matching postroom.ErrClosed. Close does
 // not delete anything on the broker.
 func (b *Broker) Close() error {
 	b.mu.Lock()
@@ -344,7 +345,7 @@ func (b *Broker) session(ctx context.Context, op string, done <-chan struct{}) (
 		b.mu.Unlock()
 		if closed {
 			if closeErr != nil {
-				return nil, fmt.Errorf("amqp: %s: %w (%v)", op, queue.ErrClosed, closeErr)
+				return nil, fmt.Errorf("amqp: %s: %w (%v)", op, postroom.ErrClosed, closeErr)
 			}
 			return nil, errClosed(op)
 		}

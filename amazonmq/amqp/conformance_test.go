@@ -3,6 +3,7 @@ package amqp
 import (
 	"testing"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/broker/brokertest"
 	"github.com/postroom/postroom/queue"
@@ -42,7 +43,7 @@ func TestQueueConformance(t *testing.T) {
 					Attributes:   true,
 				},
 				Invalid: func() (*queue.Message, error) {
-					return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"n": queue.Number("not a number")}}, queue.ErrInvalid
+					return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"n": queue.Number("not a number")}}, postroom.ErrInvalid
 				},
 			})
 		})

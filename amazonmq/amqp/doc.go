@@ -20,7 +20,7 @@
 // exclusive queue of the consuming connection, deleted by Close. (Not
 // auto-delete as well: an auto-delete queue vanishes, with its messages,
 // whenever its consumer's channel is recycled, for instance after an
-// error.) Filter policies are refused with queue.ErrUnsupported; delivery is
+// error.) Filter policies are refused with postroom.ErrUnsupported; delivery is
 // always raw.
 //
 // # URLs
@@ -61,8 +61,8 @@
 // confirmed every message (publisher confirms, pipelined: the confirms of
 // a batch, and of concurrent calls, are awaited together). Messages are
 // persistent and published mandatory: a message no queue takes comes back
-// as [ErrUnroutable] (which matches queue.ErrNotFound) rather than vanish;
-// a broker nack is [ErrNacked]; in a *queue.BatchError when other
+// as [ErrUnroutable] (which matches postroom.ErrNotFound) rather than vanish;
+// a broker nack is [ErrNacked]; in a *postroom.BatchError when other
 // messages of the call went through. A topic with no subscription refuses
 // a publish the same way unless [Options.DropUnroutable] is set.
 //
@@ -81,7 +81,7 @@
 // TTL of the bucket and dead-letters expired messages through the default
 // exchange back into the queue. Delays round up to the next of
 // Options.RetryBuckets (100 ms to 12 h by default; longer is
-// queue.ErrInvalid), so that a few queues serve any delay without one
+// postroom.ErrInvalid), so that a few queues serve any delay without one
 // message's TTL holding up another's. Retry queues expire (x-expires) when
 // unused for twice their bucket plus a minute, at least ten minutes, and
 // are declared again on use; those of a subscription without a name are
@@ -94,7 +94,7 @@
 // them). Message.ID travels as the AMQP message-id, Delivery.SentAt is the
 // AMQP timestamp (whole seconds), GroupID is a header: RabbitMQ has no FIFO
 // groups, and a queue is only ordered for a single consumer without
-// requeues. DeduplicationID is refused with queue.ErrUnsupported.
+// requeues. DeduplicationID is refused with postroom.ErrUnsupported.
 //
 // Attributes travel as AMQP headers with their types: String as a string,
 // Number as an int64 or float64 when that prints back as the same text and
@@ -125,10 +125,10 @@
 // ends; messages published but not confirmed when the connection dropped
 // are published again, so they may arrive twice, never not at all without
 // an error. Acking or nacking a delivery received before the reconnection
-// fails with queue.ErrReceiptExpired: delivery tags belong to a channel,
+// fails with postroom.ErrReceiptExpired: delivery tags belong to a channel,
 // and the broker redelivers the message anyway. With
 // Options.MaxReconnectAttempts the broker gives up and closes; every call
-// then fails with queue.ErrClosed.
+// then fails with postroom.ErrClosed.
 //
 // While RabbitMQ blocks publishers (a memory or disk alarm,
 // connection.blocked), Send waits for the unblock or its context.
@@ -143,7 +143,7 @@
 // Do not ack or nack it through raw.Acknowledger: the driver tracks what
 // was settled so that a second settlement does not close the channel.
 //
-// Errors from the broker are *queue.Error values whose Code is the AMQP
+// Errors from the broker are *postroom.Error values whose Code is the AMQP
 // reply name (NOT_FOUND, PRECONDITION_FAILED, NO_ROUTE…), whose sentinel is
 // the queue package's (ErrNotFound, ErrExists…), and which unwrap to the
 // *amqp091.Error.
@@ -155,7 +155,7 @@
 //   - Topics are fanout exchanges: no routing keys, no wildcards, no
 //     filter policies.
 //   - A second Ack of a delivery is refused locally with
-//     queue.ErrReceiptInvalid (on the wire it would close the channel).
+//     postroom.ErrReceiptInvalid (on the wire it would close the channel).
 //   - Names are AMQP short strings: 1 to 255 bytes; names starting with
 //     "amq." are RabbitMQ's. Delayed nacks need room in a queue's name for
 //     the suffix ".retry.<bucket>" (12 bytes with the default buckets).

@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/postroom/postroom"
 	amqp091 "github.com/rabbitmq/amqp091-go"
-
-	"github.com/postroom/postroom/queue"
 )
 
 // Sentinel errors of this driver. Match them with [errors.Is].
@@ -15,8 +14,8 @@ var (
 	// ErrUnroutable reports a mandatory publish the broker returned
 	// (basic.return): no queue is bound to take the message, for example
 	// a Send to a queue that was deleted, or a Publish to a topic with no
-	// subscription. It matches queue.ErrNotFound too.
-	ErrUnroutable = fmt.Errorf("amqp: message is unroutable: %w", queue.ErrNotFound)
+	// subscription. It matches postroom.ErrNotFound too.
+	ErrUnroutable = fmt.Errorf("amqp: message is unroutable: %w", postroom.ErrNotFound)
 
 	// ErrNacked reports a message the broker refused to take
 	// responsibility for (a basic.nack publisher confirm), for example
@@ -35,27 +34,27 @@ var replyCodes = map[int]struct {
 	name     string
 	sentinel error
 }{
-	amqp091.ContentTooLarge:    {"CONTENT_TOO_LARGE", queue.ErrTooLarge},
+	amqp091.ContentTooLarge:    {"CONTENT_TOO_LARGE", postroom.ErrTooLarge},
 	amqp091.NoRoute:            {"NO_ROUTE", ErrUnroutable},
 	amqp091.NoConsumers:        {"NO_CONSUMERS", nil},
 	amqp091.ConnectionForced:   {"CONNECTION_FORCED", nil},
-	amqp091.InvalidPath:        {"INVALID_PATH", queue.ErrInvalid},
+	amqp091.InvalidPath:        {"INVALID_PATH", postroom.ErrInvalid},
 	amqp091.AccessRefused:      {"ACCESS_REFUSED", nil},
-	amqp091.NotFound:           {"NOT_FOUND", queue.ErrNotFound},
-	amqp091.ResourceLocked:     {"RESOURCE_LOCKED", queue.ErrExists},
-	amqp091.PreconditionFailed: {"PRECONDITION_FAILED", queue.ErrExists},
+	amqp091.NotFound:           {"NOT_FOUND", postroom.ErrNotFound},
+	amqp091.ResourceLocked:     {"RESOURCE_LOCKED", postroom.ErrExists},
+	amqp091.PreconditionFailed: {"PRECONDITION_FAILED", postroom.ErrExists},
 	amqp091.FrameError:         {"FRAME_ERROR", nil},
-	amqp091.SyntaxError:        {"SYNTAX_ERROR", queue.ErrInvalid},
-	amqp091.CommandInvalid:     {"COMMAND_INVALID", queue.ErrInvalid},
+	amqp091.SyntaxError:        {"SYNTAX_ERROR", postroom.ErrInvalid},
+	amqp091.CommandInvalid:     {"COMMAND_INVALID", postroom.ErrInvalid},
 	amqp091.ChannelError:       {"CHANNEL_ERROR", nil},
 	amqp091.UnexpectedFrame:    {"UNEXPECTED_FRAME", nil},
 	amqp091.ResourceError:      {"RESOURCE_ERROR", nil},
-	amqp091.NotAllowed:         {"NOT_ALLOWED", queue.ErrInvalid},
-	amqp091.NotImplemented:     {"NOT_IMPLEMENTED", queue.ErrUnsupported},
+	amqp091.NotAllowed:         {"NOT_ALLOWED", postroom.ErrInvalid},
+	amqp091.NotImplemented:     {"NOT_IMPLEMENTED", postroom.ErrUnsupported},
 	amqp091.InternalError:      {"INTERNAL_ERROR", nil},
 }
 
-// wrapErr turns an amqp091 error into a *queue.Error carrying the reply
+// wrapErr turns an amqp091 error into a *postroom.Error carrying the reply
 // code's name and the sentinel it maps to; the *amqp091.Error stays
 // reachable with errors.As. Other errors are wrapped with op.
 func wrapErr(op string, err error) error {
@@ -66,9 +65,9 @@ func wrapErr(op string, err error) error {
 	if !errors.As(err, &ae) {
 		return fmt.Errorf("amqp: %s: %w", op, err)
 	}
-	e := &queue.Error{Op: op, Message: ae.Reason, Cause: err}
+	e := &postroom.Error{Pkg: "amqp", Op: op, Message: ae.Reason, Err: err}
 	if rc, ok := replyCodes[ae.Code]; ok {
-		e.Code, e.Err = rc.name, rc.sentinel
+		e.Code, e.Kind = rc.name, rc.sentinel
 	} else {
 		e.Code = strconv.Itoa(ae.Code)
 	}
@@ -77,16 +76,16 @@ func wrapErr(op string, err error) error {
 
 // errClosed is the error of a call on a closed queue, topic, subscription
 // or broker.
-func errClosed(op string) error { return fmt.Errorf("amqp: %s: %w", op, queue.ErrClosed) }
+func errClosed(op string) error { return fmt.Errorf("amqp: %s: %w", op, postroom.ErrClosed) }
 
 // errUnsupported is the error of an operation this driver cannot do.
 func errUnsupported(op, why string) error {
-	return fmt.Errorf("amqp: %s: %w: %s", op, queue.ErrUnsupported, why)
+	return fmt.Errorf("amqp: %s: %w: %s", op, postroom.ErrUnsupported, why)
 }
 
 // errInvalid is the error of a bad argument.
 func errInvalid(op, format string, args ...any) error {
-	return fmt.Errorf("amqp: %s: %w: %s", op, queue.ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("amqp: %s: %w: %s", op, postroom.ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 // softChannelError reports whether err closed only a channel (a soft

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/testenv"
 
 	"github.com/stretchr/testify/assert"
@@ -99,7 +100,7 @@ func TestFaultRestart(t *testing.T) {
 				scancel()
 				var again []*queue.Message
 				for i, m := range msgs {
-					if queue.EntryErr(err, i) != nil {
+					if postroom.EntryErr(err, i) != nil {
 						again = append(again, m)
 					}
 				}
@@ -139,13 +140,13 @@ func TestFaultRestart(t *testing.T) {
 				}
 			}
 			if err := q.Ack(ctx, ds...); err != nil {
-				var be *queue.BatchError
+				var be *postroom.BatchError
 				n := int64(len(ds))
 				if errors.As(err, &be) {
 					n = int64(len(be.Failed()))
 				}
 				ackErrs.Add(n)
-				assert.ErrorIs(t, err, queue.ErrReceiptExpired, "an ack fails only because its channel went away")
+				assert.ErrorIs(t, err, postroom.ErrReceiptExpired, "an ack fails only because its channel went away")
 			}
 		}
 	})

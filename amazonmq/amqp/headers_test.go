@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -65,7 +66,7 @@ func TestEncodeAttributesInvalid(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := encodeAttributes("send", tc.attrs, 0)
-			assert.ErrorIs(t, err, queue.ErrInvalid)
+			assert.ErrorIs(t, err, postroom.ErrInvalid)
 		})
 	}
 }

@@ -74,7 +74,7 @@ type Options struct {
 
 	// RetryBuckets are the delays, ascending, that Nack and Message.Delay
 	// round up to; nil means DefaultRetryBuckets. A longer delay than the
-	// last bucket is rejected with queue.ErrInvalid.
+	// last bucket is rejected with postroom.ErrInvalid.
 	RetryBuckets []time.Duration
 
 	// DropUnroutable makes a topic publish that no subscription receives

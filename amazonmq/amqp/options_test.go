@@ -6,12 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/postroom/postroom/queue"
 )
 
 func TestNewConfig(t *testing.T) {
@@ -101,9 +100,9 @@ func TestNewConfigInvalid(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := newConfig(tc.url, tc.opts)
-			assert.ErrorIs(t, err, queue.ErrInvalid)
+			assert.ErrorIs(t, err, postroom.ErrInvalid)
 			_, err = Dial(context.Background(), tc.url, tc.opts)
-			assert.ErrorIs(t, err, queue.ErrInvalid, "Dial validates before it connects")
+			assert.ErrorIs(t, err, postroom.ErrInvalid, "Dial validates before it connects")
 		})
 	}
 }
@@ -140,7 +139,7 @@ func TestBuckets(t *testing.T) {
 
 // FuzzNewConfig checks that any URL either gives a usable configuration,
 // whose endpoints amqp091 can parse and which carry none of postroom's own
-// parameters, or an error matching queue.ErrInvalid.
+// parameters, or an error matching postroom.ErrInvalid.
 func FuzzNewConfig(f *testing.F) {
 	f.Add("amqps://u:p@b-1.mq.us-east-1.amazonaws.com:5671/vhost?failover=b-2:5671&prefetch=50&queue=orders")
 	f.Add("amqp://guest:guest@127.0.0.1:5672/?queue_type=quorum&wait_time=2s&drop_unroutable=true")
@@ -149,7 +148,7 @@ func FuzzNewConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := newConfig(raw, Options{})
 		if err != nil {
-			require.ErrorIs(t, err, queue.ErrInvalid)
+			require.ErrorIs(t, err, postroom.ErrInvalid)
 			return
 		}
 		require.NotEmpty(t, c.endpoints)

@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/postroom/postroom"
 	amqp091 "github.com/rabbitmq/amqp091-go"
-
-	"github.com/postroom/postroom/queue"
 )
 
 // An outgoing is one message to publish.
@@ -222,11 +221,11 @@ wait:
 					continue
 				}
 				if r, ok := p.claimReturn(out[idx[k]].msg.MessageId); ok {
-					errs[k] = &queue.Error{
+					errs[k] = &postroom.Error{Pkg: "amqp",
 						Op:      "send",
 						Code:    replyCodeName(int(r.ReplyCode)),
 						Message: fmt.Sprintf("%s (exchange %q, routing key %q)", r.ReplyText, r.Exchange, r.RoutingKey),
-						Err:     ErrUnroutable,
+						Kind:    ErrUnroutable,
 					}
 				}
 			}
@@ -338,7 +337,7 @@ func publishAll[M any](ctx context.Context, b *Broker, op string, msgs []*M, con
 
 // batchResult turns per-message errors into the error of a batch call:
 // nil when all succeeded, the error itself when there is one message or
-// all failed with the same error, a *queue.BatchError otherwise.
+// all failed with the same error, a *postroom.BatchError otherwise.
 func batchResult(errs []error) error {
 	if len(errs) == 0 {
 		return nil
@@ -353,7 +352,7 @@ func batchResult(errs []error) error {
 	if same {
 		return errs[0]
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("amqp", errs)
 }
 
 func replyCodeName(code int) string {

@@ -30,7 +30,7 @@ type Queue struct {
 // DeclareQueue declares the durable queue name (with Options.QueueType)
 // unless it exists, records it so that it is declared again after a
 // reconnection, and returns it. Declaring an existing queue with other
-// arguments fails with an error matching queue.ErrExists.
+// arguments fails with an error matching postroom.ErrExists.
 func (b *Broker) DeclareQueue(ctx context.Context, name string) (*Queue, error) {
 	const op = "declare queue"
 	if err := checkName(op, name); err != nil {
@@ -73,7 +73,7 @@ func (q *Queue) Name() string { return q.name }
 // every one of them (the confirms are pipelined: one round trip for the
 // batch, not one per message). Each message's ID is set. A message that
 // no queue took (the queue was deleted) fails with ErrUnroutable, one the
-// broker nacked with ErrNacked, in a *queue.BatchError when others went
+// broker nacked with ErrNacked, in a *postroom.BatchError when others went
 // through. When the connection breaks, unconfirmed messages are published
 // again after the reconnection, so a Send either succeeds or fails before
 // ctx ends; a message may then be delivered twice. A message with a
@@ -151,7 +151,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 
 // Ack acknowledges deliveries (basic.ack): the broker deletes them. A
 // delivery received on a channel that has since closed (a reconnection
-// happened) fails with queue.ErrReceiptExpired: the broker will deliver
+// happened) fails with postroom.ErrReceiptExpired: the broker will deliver
 // it again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
@@ -195,7 +195,7 @@ func (q *Queue) Delete(ctx context.Context) error {
 }
 
 // Close stops the queue's consumer (the broker requeues what was not
-// acked) and makes every method return an error matching queue.ErrClosed.
+// acked) and makes every method return an error matching postroom.ErrClosed.
 // The queue stays on the broker. A queue opened with queue.Open closes its
 // connection too.
 func (q *Queue) Close() error {

@@ -11,6 +11,7 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -154,7 +155,7 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions) ([]*q
 			switch {
 			case ctx.Err() != nil:
 				return nil, ctx.Err()
-			case errors.Is(err, queue.ErrClosed):
+			case errors.Is(err, postroom.ErrClosed):
 				return nil, err
 			case wctx.Err() != nil:
 				return nil, nil // the wait ended while reconnecting
@@ -299,13 +300,13 @@ func (r *receiver) take(op string, d *queue.Delivery) (*amqp091.Channel, uint64,
 	}
 	epoch, tag, ok := parseReceipt(d.Receipt)
 	if !ok {
-		return nil, 0, fmt.Errorf("amqp: %s: %w: %q", op, queue.ErrReceiptInvalid, d.Receipt)
+		return nil, 0, fmt.Errorf("amqp: %s: %w: %q", op, postroom.ErrReceiptInvalid, d.Receipt)
 	}
 	if epoch != r.epoch || r.ch == nil || r.ch.IsClosed() {
-		return nil, 0, fmt.Errorf("amqp: %s: %w: the channel of receipt %s was closed; the broker redelivers the message", op, queue.ErrReceiptExpired, d.Receipt)
+		return nil, 0, fmt.Errorf("amqp: %s: %w: the channel of receipt %s was closed; the broker redelivers the message", op, postroom.ErrReceiptExpired, d.Receipt)
 	}
 	if _, ok := r.unacked[tag]; !ok {
-		return nil, 0, fmt.Errorf("amqp: %s: %w: receipt %s was settled already", op, queue.ErrReceiptInvalid, d.Receipt)
+		return nil, 0, fmt.Errorf("amqp: %s: %w: receipt %s was settled already", op, postroom.ErrReceiptInvalid, d.Receipt)
 	}
 	delete(r.unacked, tag)
 	return r.ch, tag, nil
@@ -331,7 +332,7 @@ func (r *receiver) settle(ctx context.Context, op string, ds []*queue.Delivery, 
 				err = ch.Nack(tag, false, true)
 			}
 			if err != nil {
-				err = fmt.Errorf("amqp: %s: %w: %v", op, queue.ErrReceiptExpired, err)
+				err = fmt.Errorf("amqp: %s: %w: %v", op, postroom.ErrReceiptExpired, err)
 			}
 		}
 		if err != nil {
@@ -401,7 +402,7 @@ func (r *receiver) nack(ctx context.Context, delay time.Duration, ds []*queue.De
 			continue
 		}
 		if err := t.ch.Ack(t.tag, false); err != nil {
-			errs[t.i] = fmt.Errorf("amqp: nack: %w: the delayed copy was sent, but the original could not be acked and will be redelivered too: %v", queue.ErrReceiptExpired, err)
+			errs[t.i] = fmt.Errorf("amqp: nack: %w: the delayed copy was sent, but the original could not be acked and will be redelivered too: %v", postroom.ErrReceiptExpired, err)
 		}
 	}
 	return batchResult(errs)

@@ -32,7 +32,7 @@ type Topic struct {
 // DeclareTopic declares the durable fanout exchange name unless it exists,
 // records it so that it is declared again after a reconnection, and
 // returns it. An existing exchange of another kind fails with an error
-// matching queue.ErrExists.
+// matching postroom.ErrExists.
 func (b *Broker) DeclareTopic(ctx context.Context, name string) (*Topic, error) {
 	const op = "declare topic"
 	if err := checkName(op, name); err != nil {
@@ -110,7 +110,7 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 // connection, named "<topic>.sub.<unique id>", and deleted by Close; it is
 // declared and bound again after a reconnection, but messages published
 // while the connection was down are lost to it. A filter policy fails
-// with queue.ErrUnsupported; delivery is always raw.
+// with postroom.ErrUnsupported; delivery is always raw.
 func (t *Topic) DeclareSubscription(ctx context.Context, opts pubsub.SubscribeOptions) (*Subscription, error) {
 	const op = "subscribe"
 	if t.closed.Load() {
@@ -173,7 +173,7 @@ func (t *Topic) Delete(ctx context.Context) error {
 	return err
 }
 
-// Close makes Publish and Subscribe fail with queue.ErrClosed.
+// Close makes Publish and Subscribe fail with postroom.ErrClosed.
 // Subscriptions stay usable until closed themselves. A topic opened with
 // pubsub.Open releases its connection once it and its subscriptions are
 // closed.

@@ -126,7 +126,7 @@ func (b *Broker) sessionGone(s *session) {
 	}
 }
 
-// Queue returns an error matching queue.ErrUnsupported: MQTT has topics
+// Queue returns an error matching postroom.ErrUnsupported: MQTT has topics
 // only. (A persistent session is the nearest thing: a durable
 // subscription.)
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {

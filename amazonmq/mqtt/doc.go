@@ -2,7 +2,7 @@
 // github.com/eclipse/paho.mqtt.golang, for the ActiveMQ engine of Amazon
 // MQ and any MQTT 3.1.1 broker (it is tested on ActiveMQ 5.17 and
 // Mosquitto 2.0). A [Broker] vends topics; MQTT has no queues, so
-// Broker.Queue returns an error matching queue.ErrUnsupported.
+// Broker.Queue returns an error matching postroom.ErrUnsupported.
 //
 // # URLs
 //
@@ -59,10 +59,10 @@
 // a subscription whose messages are never acked stops receiving. A
 // persistent session gets its unacked messages again when it reconnects,
 // flagged as duplicates (ReceiveCount 2); a delivery of a lost connection
-// cannot be acked (queue.ErrReceiptExpired).
+// cannot be acked (postroom.ErrReceiptExpired).
 //
 // MQTT 3.1.1 has no negative acknowledgement: Nack returns an error
-// matching queue.ErrUnsupported and [broker.Capabilities] says Nack false.
+// matching postroom.ErrUnsupported and [broker.Capabilities] says Nack false.
 // To have a message delivered again, leave it unacked and close the
 // durable subscription and subscribe again (or let the consumer helper
 // give it to a dead-letter sender).
@@ -88,7 +88,7 @@
 // message from a client that is not postroom. pubsub.Message.Subject is
 // delivered as the attribute "Subject". For subscribers that are not
 // postroom, Options.RawPayload publishes bare bodies (and refuses
-// attributes, subjects and group ids with queue.ErrUnsupported).
+// attributes, subjects and group ids with postroom.ErrUnsupported).
 //
 // # Topics
 //

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -106,7 +107,7 @@ func TestCheckAttributes(t *testing.T) {
 			if tc.ok {
 				assert.NoError(t, err)
 			} else {
-				assert.ErrorIs(t, err, queue.ErrInvalid)
+				assert.ErrorIs(t, err, postroom.ErrInvalid)
 			}
 		})
 	}

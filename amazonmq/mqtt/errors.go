@@ -6,8 +6,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
-
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom"
 )
 
 // errLost marks a publish whose PUBACK will never come because its
@@ -18,8 +17,8 @@ var errLost = errors.New("mqtt: connection lost")
 // sentinels of package queue. It is the one table translating the
 // broker's refusals.
 var connackCodes = map[byte]error{
-	packets.ErrRefusedBadProtocolVersion:    queue.ErrUnsupported,
-	packets.ErrRefusedIDRejected:            queue.ErrInvalid,
+	packets.ErrRefusedBadProtocolVersion:    postroom.ErrUnsupported,
+	packets.ErrRefusedIDRejected:            postroom.ErrInvalid,
 	packets.ErrRefusedServerUnavailable:     nil,
 	packets.ErrRefusedBadUsernameOrPassword: nil,
 	packets.ErrRefusedNotAuthorised:         nil,
@@ -34,14 +33,14 @@ func connectError(tok *paho.ConnectToken) error {
 	return err
 }
 
-func errClosed(op string) error { return fmt.Errorf("mqtt: %s: %w", op, queue.ErrClosed) }
+func errClosed(op string) error { return fmt.Errorf("mqtt: %s: %w", op, postroom.ErrClosed) }
 
 func errUnsupported(op, why string) error {
-	return fmt.Errorf("mqtt: %s: %w: %s", op, queue.ErrUnsupported, why)
+	return fmt.Errorf("mqtt: %s: %w: %s", op, postroom.ErrUnsupported, why)
 }
 
 func errInvalid(op, format string, args ...any) error {
-	return fmt.Errorf("mqtt: %s: %w: %s", op, queue.ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("mqtt: %s: %w: %s", op, postroom.ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 func errReceipt(op string, sentinel error, why string) error {

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/drivertest"
 	"github.com/postroom/postroom/internal/testproxy"
@@ -52,10 +53,10 @@ func TestPublishSubscribe(t *testing.T) {
 		assert.True(t, ok)
 		assert.Equal(t, topic.(*Topic).Name(), tp)
 		require.NoError(t, s.Ack(ctx, ds...))
-		require.ErrorIs(t, s.Ack(ctx, d), queue.ErrReceiptInvalid, "acked already")
-		require.ErrorIs(t, s.Nack(ctx, 0, ds...), queue.ErrUnsupported, "MQTT has no nack")
+		require.ErrorIs(t, s.Ack(ctx, d), postroom.ErrReceiptInvalid, "acked already")
+		require.ErrorIs(t, s.Nack(ctx, 0, ds...), postroom.ErrUnsupported, "MQTT has no nack")
 		_, err = b.Queue(ctx, "q")
-		require.ErrorIs(t, err, queue.ErrUnsupported, "MQTT has no queues")
+		require.ErrorIs(t, err, postroom.ErrUnsupported, "MQTT has no queues")
 		drivertest.ReceiveNone(t, s, 300*time.Millisecond)
 	})
 }
@@ -89,9 +90,9 @@ func TestWildcards(t *testing.T) {
 		require.NoError(t, sp.Ack(ctx, ds...))
 		ds = drivertest.ReceiveN(t, sh, 3)
 		require.NoError(t, sh.Ack(ctx, ds...))
-		require.ErrorIs(t, plus.Publish(ctx, &pubsub.Message{Body: []byte("x")}), queue.ErrInvalid, "no publishing to a filter")
+		require.ErrorIs(t, plus.Publish(ctx, &pubsub.Message{Body: []byte("x")}), postroom.ErrInvalid, "no publishing to a filter")
 		_, err = b.Topic(ctx, base+"/#/x")
-		require.ErrorIs(t, err, queue.ErrInvalid)
+		require.ErrorIs(t, err, postroom.ErrInvalid)
 	})
 }
 
@@ -108,7 +109,7 @@ func TestDurableSubscription(t *testing.T) {
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("unacked")}))
 		held := drivertest.ReceiveN(t, s, 1)
 		require.NoError(t, s.Close(), "closing with a message unacked")
-		require.ErrorIs(t, s.Ack(ctx, held...), queue.ErrClosed)
+		require.ErrorIs(t, s.Ack(ctx, held...), postroom.ErrClosed)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("while away")}))
 
 		s, err = topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: name})
@@ -260,13 +261,13 @@ func TestClose(t *testing.T) {
 		}()
 		time.Sleep(100 * time.Millisecond)
 		require.NoError(t, b.Close())
-		require.ErrorIs(t, <-waiting, queue.ErrClosed)
+		require.ErrorIs(t, <-waiting, postroom.ErrClosed)
 		st.Await(t, broker.Closed)
-		assert.ErrorIs(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("x")}), queue.ErrClosed)
+		assert.ErrorIs(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("x")}), postroom.ErrClosed)
 		_, err = durable.Receive(ctx, queue.ReceiveOptions{})
-		assert.ErrorIs(t, err, queue.ErrClosed)
+		assert.ErrorIs(t, err, postroom.ErrClosed)
 		_, err = b.Topic(ctx, "x")
-		assert.ErrorIs(t, err, queue.ErrClosed)
+		assert.ErrorIs(t, err, postroom.ErrClosed)
 		// Delete the durable session left on the broker.
 		b2 := dial(t, url, Options{})
 		t2, err := b2.Topic(ctx, topic.(*Topic).Name())
@@ -312,7 +313,7 @@ func TestRawPayload(t *testing.T) {
 		require.NoError(t, err)
 		defer s.Close()
 		err = topic.Publish(ctx, &pubsub.Message{Body: []byte("x"), Attributes: queue.Attributes{"a": queue.String("b")}})
-		require.ErrorIs(t, err, queue.ErrUnsupported)
+		require.ErrorIs(t, err, postroom.ErrUnsupported)
 		require.NoError(t, topic.Publish(ctx, &pubsub.Message{Body: []byte(`{"plain":"json"}`)}))
 		d := drivertest.ReceiveN(t, s, 1)[0]
 		assert.Equal(t, `{"plain":"json"}`, string(d.Body))
@@ -338,7 +339,7 @@ func TestGiveUp(t *testing.T) {
 		require.Error(t, ch.Err, "why the broker gave up")
 		assert.Contains(t, ch.Err.Error(), "gave up reconnecting after 2 attempts")
 		err = topic.Publish(context.Background(), &pubsub.Message{Body: []byte("x")})
-		require.ErrorIs(t, err, queue.ErrClosed)
+		require.ErrorIs(t, err, postroom.ErrClosed)
 		require.NoError(t, b.Close())
 	})
 }

@@ -61,7 +61,7 @@ type Options struct {
 	// RawPayload publishes bodies as they are, without the envelope that
 	// carries the id, the attributes and the subject, for subscribers
 	// that are not postroom. A message with attributes or a subject is
-	// then refused with queue.ErrUnsupported. Receiving recognises
+	// then refused with postroom.ErrUnsupported. Receiving recognises
 	// envelopes either way.
 	RawPayload bool
 

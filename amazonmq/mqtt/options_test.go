@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/brokeraddr"
-	"github.com/postroom/postroom/queue"
 )
 
 func TestNewConfig(t *testing.T) {
@@ -66,12 +66,12 @@ func TestNewConfig(t *testing.T) {
 				assert.True(t, c.RawPayload)
 			},
 		},
-		{name: "wrong scheme", url: "amqp://a", wantErr: queue.ErrInvalid},
-		{name: "no host", url: "mqtt:///t", wantErr: queue.ErrInvalid},
-		{name: "bad failover", url: "mqtt://a?failover=nohostport", wantErr: queue.ErrInvalid},
-		{name: "short keep-alive", url: "mqtt://a?keep_alive=10ms", wantErr: queue.ErrInvalid},
-		{name: "negative wait", url: "mqtt://a", opts: Options{WaitTime: -1}, wantErr: queue.ErrInvalid},
-		{name: "bad bool", url: "mqtt://a?raw_payload=maybe", wantErr: queue.ErrInvalid},
+		{name: "wrong scheme", url: "amqp://a", wantErr: postroom.ErrInvalid},
+		{name: "no host", url: "mqtt:///t", wantErr: postroom.ErrInvalid},
+		{name: "bad failover", url: "mqtt://a?failover=nohostport", wantErr: postroom.ErrInvalid},
+		{name: "short keep-alive", url: "mqtt://a?keep_alive=10ms", wantErr: postroom.ErrInvalid},
+		{name: "negative wait", url: "mqtt://a", opts: Options{WaitTime: -1}, wantErr: postroom.ErrInvalid},
+		{name: "bad bool", url: "mqtt://a?raw_payload=maybe", wantErr: postroom.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,7 +92,7 @@ func FuzzNewConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := newConfig(raw, Options{})
 		if err != nil {
-			require.ErrorIs(t, err, queue.ErrInvalid)
+			require.ErrorIs(t, err, postroom.ErrInvalid)
 			return
 		}
 		require.NotEmpty(t, c.endpoints)

@@ -9,6 +9,7 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/longpoll"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -43,9 +44,9 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	case t.closed.Load():
 		return errClosed(op)
 	case len(msgs) == 0:
-		return errReceipt(op, queue.ErrTooManyEntries, "no messages")
+		return errReceipt(op, postroom.ErrTooManyEntries, "no messages")
 	case len(msgs) > MaxBatch:
-		return errReceipt(op, queue.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
+		return errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
 	}
 	if err := checkTopic(op, t.name); err != nil {
 		return err
@@ -93,7 +94,7 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	if len(msgs) == 1 {
 		return errs[0]
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("mqtt", errs)
 }
 
 // Subscribe subscribes to the topic (a filter, with + and #) with QoS 1,
@@ -292,7 +293,7 @@ func (sub *Subscription) handOut(e *entry, now time.Time) *queue.Delivery {
 
 // Ack sends the PUBACK of each delivery. MQTT confirms no PUBACK, so a
 // nil error means the acks were handed to the connection. A delivery of a
-// lost connection fails with queue.ErrReceiptExpired: a persistent session
+// lost connection fails with postroom.ErrReceiptExpired: a persistent session
 // gets the message again.
 func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	const op = "ack"
@@ -301,9 +302,9 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	}
 	switch {
 	case len(ds) == 0:
-		return errReceipt(op, queue.ErrTooManyEntries, "no deliveries")
+		return errReceipt(op, postroom.ErrTooManyEntries, "no deliveries")
 	case len(ds) > MaxBatch:
-		return errReceipt(op, queue.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
+		return errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
 	}
 	errs := make([]error, len(ds))
 	acks := make([]paho.Message, 0, len(ds))
@@ -315,10 +316,10 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 		}
 		switch {
 		case e == nil:
-			errs[i] = errReceipt(op, queue.ErrReceiptInvalid, "the receipt is not of this subscription, or its message was acked already")
+			errs[i] = errReceipt(op, postroom.ErrReceiptInvalid, "the receipt is not of this subscription, or its message was acked already")
 		case !e.l.alive():
 			delete(sub.inflight, d.Receipt)
-			errs[i] = errReceipt(op, queue.ErrReceiptExpired, "the connection that delivered the message was lost")
+			errs[i] = errReceipt(op, postroom.ErrReceiptExpired, "the connection that delivered the message was lost")
 		default:
 			delete(sub.inflight, d.Receipt)
 			acks = append(acks, e.m)
@@ -328,10 +329,10 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	for _, m := range acks {
 		m.Ack()
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("mqtt", errs)
 }
 
-// Nack returns an error matching queue.ErrUnsupported: MQTT 3.1.1 has no
+// Nack returns an error matching postroom.ErrUnsupported: MQTT 3.1.1 has no
 // negative acknowledgement. A message that is not acked stays with the
 // session and is delivered again when a persistent session (a durable
 // subscription) reconnects.

@@ -3,9 +3,8 @@ package mqtt
 import (
 	"testing"
 
+	"github.com/postroom/postroom"
 	"github.com/stretchr/testify/assert"
-
-	"github.com/postroom/postroom/queue"
 )
 
 func TestMatch(t *testing.T) {
@@ -42,10 +41,10 @@ func TestCheckFilterAndTopic(t *testing.T) {
 		assert.NoError(t, checkFilter("subscribe", f), f)
 	}
 	for _, f := range []string{"", "a/b#", "a/#/b", "a+", "x\x00"} {
-		assert.ErrorIs(t, checkFilter("subscribe", f), queue.ErrInvalid, f)
+		assert.ErrorIs(t, checkFilter("subscribe", f), postroom.ErrInvalid, f)
 	}
 	assert.NoError(t, checkTopic("publish", "a/b"))
 	for _, tp := range []string{"a/+", "a/#", ""} {
-		assert.ErrorIs(t, checkTopic("publish", tp), queue.ErrInvalid, tp)
+		assert.ErrorIs(t, checkTopic("publish", tp), postroom.ErrInvalid, tp)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/brokerstate"
 	"github.com/postroom/postroom/internal/reconnect"
@@ -374,7 +375,7 @@ func (b *Broker) current(ctx context.Context, op string) (*conn, error) {
 		b.mu.Unlock()
 		if closed {
 			if closeErr != nil {
-				return nil, fmt.Errorf("stomp: %s: %w: %v", op, queue.ErrClosed, closeErr)
+				return nil, fmt.Errorf("stomp: %s: %w: %v", op, postroom.ErrClosed, closeErr)
 			}
 			return nil, errClosed(op)
 		}

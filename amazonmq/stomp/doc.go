@@ -64,7 +64,7 @@
 // again, with the same ids and headers, on every new connection; the
 // messages a lost connection delivered and that were not acked are
 // delivered again by the broker (with redelivered:true), and settling
-// their old deliveries fails with queue.ErrReceiptExpired.
+// their old deliveries fails with postroom.ErrReceiptExpired.
 //
 // Ack sends STOMP ACK frames and returns once they are written to the
 // connection, as AMQP and MQTT acks go: on ActiveMQ an ack with a receipt
@@ -73,7 +73,7 @@
 // message comes again. Options.AckReceipts makes Ack wait for the
 // receipt of a transaction holding the call's acks instead. Either way a
 // delivery is acked at most once: a second Ack of it fails with
-// queue.ErrReceiptInvalid.
+// postroom.ErrReceiptInvalid.
 //
 // Nack: a STOMP NACK is, on ActiveMQ 5.x, a "poison ack" that moves the
 // message to the dead-letter queue (ActiveMQ.DLQ) at once unless the
@@ -85,7 +85,7 @@
 // AMQ_SCHEDULED_DELAY header, which needs the broker's scheduler
 // (schedulerSupport="true", permitted on Amazon MQ) and
 // Options.ScheduledDelivery; without it Nack returns an error matching
-// queue.ErrUnsupported, as does a Message.Delay. Nack on a topic
+// postroom.ErrUnsupported, as does a Message.Delay. Nack on a topic
 // [Subscription] (where sending again would reach every subscriber) hands
 // the message out again from the subscription's own buffer after the
 // delay; the broker still holds it unacked meanwhile. [Queue.DeadLetter]
@@ -112,7 +112,7 @@
 // types come back as sent. Headers written by other clients come back as
 // String attributes. Attribute names that are STOMP or ActiveMQ headers
 // (destination, priority, type, …) or start with x-postroom-, activemq.,
-// AMQ_ or JMS are refused with queue.ErrInvalid. GroupID travels as
+// AMQ_ or JMS are refused with postroom.ErrInvalid. GroupID travels as
 // JMSXGroupID (ActiveMQ message groups: a group's messages go to one
 // consumer, in order). pubsub.Message.Subject is delivered as the
 // attribute "Subject". DeduplicationID is not supported.
@@ -134,7 +134,7 @@
 //
 // [queue.Delivery.As] gives the MESSAGE frame: *frame.Frame of package
 // github.com/go-stomp/stomp/v3/frame. Errors from ERROR frames are
-// *queue.Error values whose Cause is a github.com/go-stomp/stomp/v3 Error
+// *postroom.Error values whose Cause is a github.com/go-stomp/stomp/v3 Error
 // holding the frame, reachable with errors.As.
 //
 // # Limits

@@ -7,8 +7,7 @@ import (
 
 	gostomp "github.com/go-stomp/stomp/v3"
 	"github.com/go-stomp/stomp/v3/frame"
-
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom"
 )
 
 // errLost marks an operation whose receipt will never come because its
@@ -34,20 +33,20 @@ var errorMessages = []struct {
 	contains string
 	sentinel error
 }{
-	{"Unexpected ACK received", queue.ErrReceiptInvalid},
-	{"Unexpected NACK received", queue.ErrReceiptInvalid},
-	{"InvalidClientIDException", queue.ErrExists},
-	{"already connected", queue.ErrExists},
-	{"Durable consumer is in use", queue.ErrExists},
-	{"exceeds the maximum", queue.ErrTooLarge},
-	{"Frame size", queue.ErrTooLarge},
-	{"frame size", queue.ErrTooLarge},
-	{"InvalidDestinationException", queue.ErrInvalid},
-	{"Invalid destination", queue.ErrInvalid},
-	{"No subscription matched", queue.ErrNotFound},
+	{"Unexpected ACK received", postroom.ErrReceiptInvalid},
+	{"Unexpected NACK received", postroom.ErrReceiptInvalid},
+	{"InvalidClientIDException", postroom.ErrExists},
+	{"already connected", postroom.ErrExists},
+	{"Durable consumer is in use", postroom.ErrExists},
+	{"exceeds the maximum", postroom.ErrTooLarge},
+	{"Frame size", postroom.ErrTooLarge},
+	{"frame size", postroom.ErrTooLarge},
+	{"InvalidDestinationException", postroom.ErrInvalid},
+	{"Invalid destination", postroom.ErrInvalid},
+	{"No subscription matched", postroom.ErrNotFound},
 }
 
-// frameError turns an ERROR frame into a *queue.Error whose Code is the
+// frameError turns an ERROR frame into a *postroom.Error whose Code is the
 // Java exception's class (when the body names one) and whose Cause is the
 // go-stomp Error holding the frame.
 func frameError(op string, f *frame.Frame) error {
@@ -69,17 +68,17 @@ func frameError(op string, f *frame.Frame) error {
 	if msg == "" {
 		msg = "the broker sent an ERROR frame"
 	}
-	return &queue.Error{Op: op, Code: code, Message: msg, Err: sentinel, Cause: gostomp.Error{Message: msg, Frame: f}}
+	return &postroom.Error{Pkg: "stomp", Op: op, Code: code, Message: msg, Kind: sentinel, Err: gostomp.Error{Message: msg, Frame: f}}
 }
 
-func errClosed(op string) error { return fmt.Errorf("stomp: %s: %w", op, queue.ErrClosed) }
+func errClosed(op string) error { return fmt.Errorf("stomp: %s: %w", op, postroom.ErrClosed) }
 
 func errUnsupported(op, why string) error {
-	return fmt.Errorf("stomp: %s: %w: %s", op, queue.ErrUnsupported, why)
+	return fmt.Errorf("stomp: %s: %w: %s", op, postroom.ErrUnsupported, why)
 }
 
 func errInvalid(op, format string, args ...any) error {
-	return fmt.Errorf("stomp: %s: %w: %s", op, queue.ErrInvalid, fmt.Sprintf(format, args...))
+	return fmt.Errorf("stomp: %s: %w: %s", op, postroom.ErrInvalid, fmt.Sprintf(format, args...))
 }
 
 func errReceipt(op string, sentinel error, why string) error {

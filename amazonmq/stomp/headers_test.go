@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -109,7 +110,7 @@ func TestSendFrameRefuses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := sendFrame("send", "/queue/q", &outMessage{id: "1", attrs: tc.attrs})
-			require.ErrorIs(t, err, queue.ErrInvalid)
+			require.ErrorIs(t, err, postroom.ErrInvalid)
 		})
 	}
 }

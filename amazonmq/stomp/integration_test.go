@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/drivertest"
 	"github.com/postroom/postroom/internal/testproxy"
@@ -113,7 +114,7 @@ func TestOutage(t *testing.T) {
 	assert.Equal(t, broker.Connected, b.State())
 
 	err = q.Ack(ctx, held...)
-	require.ErrorIs(t, err, queue.ErrReceiptExpired, "a delivery of the lost connection")
+	require.ErrorIs(t, err, postroom.ErrReceiptExpired, "a delivery of the lost connection")
 
 	ds := drivertest.ReceiveN(t, q, 2)
 	assert.ElementsMatch(t, []string{"before", "during"}, drivertest.Bodies(ds), "the unacked message comes again")
@@ -161,7 +162,7 @@ func TestDurableSubscription(t *testing.T) {
 		topic, err := b.Topic(ctx, uniqueName("durable"))
 		require.NoError(t, err)
 		_, err = topic.Subscribe(ctx, pubsub.SubscribeOptions{Name: "x"})
-		require.ErrorIs(t, err, queue.ErrInvalid)
+		require.ErrorIs(t, err, postroom.ErrInvalid)
 	})
 }
 
@@ -183,7 +184,7 @@ func TestWildcardSubscription(t *testing.T) {
 	assert.ElementsMatch(t, []string{"a", "b"}, drivertest.Bodies(ds))
 	require.NoError(t, s.Ack(ctx, ds...))
 	err = all.Publish(ctx, &pubsub.Message{Body: []byte("x")})
-	require.ErrorIs(t, err, queue.ErrInvalid, "no publishing to a wildcard")
+	require.ErrorIs(t, err, postroom.ErrInvalid, "no publishing to a wildcard")
 }
 
 func TestNack(t *testing.T) {
@@ -210,11 +211,11 @@ func TestNack(t *testing.T) {
 		}
 		require.NoError(t, q.Ack(ctx, d))
 		err = q.Nack(ctx, time.Second, d)
-		require.ErrorIs(t, err, queue.ErrUnsupported, "a delayed nack needs the scheduler")
+		require.ErrorIs(t, err, postroom.ErrUnsupported, "a delayed nack needs the scheduler")
 		err = q.Ack(ctx, d)
-		require.ErrorIs(t, err, queue.ErrReceiptInvalid, "a settled delivery")
+		require.ErrorIs(t, err, postroom.ErrReceiptInvalid, "a settled delivery")
 		err = q.Send(ctx, &queue.Message{Body: []byte("later"), Delay: time.Second})
-		require.ErrorIs(t, err, queue.ErrUnsupported, "a delay needs the scheduler")
+		require.ErrorIs(t, err, postroom.ErrUnsupported, "a delay needs the scheduler")
 		drivertest.ReceiveNone(t, q, 500*time.Millisecond)
 	})
 	t.Run("subscription", func(t *testing.T) {
@@ -251,7 +252,7 @@ func TestAckReceipts(t *testing.T) {
 			require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("a")}, &queue.Message{Body: []byte("b")}))
 			ds := drivertest.ReceiveN(t, q, 2)
 			require.NoError(t, q.Ack(ctx, ds...))
-			require.ErrorIs(t, q.Ack(ctx, ds[0]), queue.ErrReceiptInvalid, "a second ack")
+			require.ErrorIs(t, q.Ack(ctx, ds[0]), postroom.ErrReceiptInvalid, "a second ack")
 			// Acked for good: a new receiver on the queue gets nothing.
 			require.NoError(t, q.Close())
 			q2, err := b.OpenQueue(ctx, q.Name())
@@ -343,7 +344,7 @@ func TestRefusedFrame(t *testing.T) {
 	require.Len(t, errs, 3)
 	assert.NoError(t, errs[0])
 	assert.Error(t, errs[1])
-	var qe *queue.Error
+	var qe *postroom.Error
 	if assert.ErrorAs(t, errs[1], &qe) {
 		t.Logf("refusal: %v (code %q)", qe, qe.Code)
 	}
@@ -381,17 +382,17 @@ func TestClose(t *testing.T) {
 	}()
 	time.Sleep(100 * time.Millisecond)
 	require.NoError(t, b.Close())
-	require.ErrorIs(t, <-waiting, queue.ErrClosed, "a waiting Receive returns")
+	require.ErrorIs(t, <-waiting, postroom.ErrClosed, "a waiting Receive returns")
 	ch := st.Await(t, broker.Closed)
 	assert.Equal(t, broker.Connected, ch.From)
 	assert.Equal(t, broker.Closed, b.State())
 
-	assert.ErrorIs(t, q.Send(ctx, &queue.Message{Body: []byte("x")}), queue.ErrClosed)
+	assert.ErrorIs(t, q.Send(ctx, &queue.Message{Body: []byte("x")}), postroom.ErrClosed)
 	_, err = q.Receive(ctx, queue.ReceiveOptions{})
-	assert.ErrorIs(t, err, queue.ErrClosed)
-	assert.ErrorIs(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("x")}), queue.ErrClosed)
+	assert.ErrorIs(t, err, postroom.ErrClosed)
+	assert.ErrorIs(t, topic.Publish(ctx, &pubsub.Message{Body: []byte("x")}), postroom.ErrClosed)
 	_, err = b.Queue(ctx, "x")
-	assert.ErrorIs(t, err, queue.ErrClosed)
+	assert.ErrorIs(t, err, postroom.ErrClosed)
 	assert.NoError(t, b.Close(), "a second Close")
 }
 
@@ -456,10 +457,10 @@ func TestAttributesOnActiveMQ(t *testing.T) {
 
 func TestErrorsMatch(t *testing.T) {
 	err := frameError("send", frame.New(frame.ERROR, frame.Message, "Unexpected ACK received for message-id [x]"))
-	assert.ErrorIs(t, err, queue.ErrReceiptInvalid)
-	var qe *queue.Error
+	assert.ErrorIs(t, err, postroom.ErrReceiptInvalid)
+	var qe *postroom.Error
 	require.ErrorAs(t, err, &qe)
-	assert.True(t, errors.Is(err, qe.Err))
+	assert.True(t, errors.Is(err, qe.Kind))
 }
 
 func TestGiveUp(t *testing.T) {
@@ -475,7 +476,7 @@ func TestGiveUp(t *testing.T) {
 	require.Error(t, ch.Err, "why the broker gave up")
 	assert.Contains(t, ch.Err.Error(), "gave up reconnecting after 2 attempts")
 	err = q.Send(context.Background(), &queue.Message{Body: []byte("x")})
-	require.ErrorIs(t, err, queue.ErrClosed)
+	require.ErrorIs(t, err, postroom.ErrClosed)
 	require.NoError(t, b.Close())
 }
 

@@ -76,7 +76,7 @@ type Options struct {
 	// (schedulerSupport="true" on the <broker> element; permitted on
 	// Amazon MQ). It enables Message.Delay and Nack with a delay, both
 	// sent with the AMQ_SCHEDULED_DELAY header. Without it those return
-	// an error matching queue.ErrUnsupported, because a broker without
+	// an error matching postroom.ErrUnsupported, because a broker without
 	// the scheduler ignores the header and delivers at once.
 	ScheduledDelivery bool
 

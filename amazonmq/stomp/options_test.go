@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/brokeraddr"
-	"github.com/postroom/postroom/queue"
 )
 
 func TestNewConfig(t *testing.T) {
@@ -88,14 +88,14 @@ func TestNewConfig(t *testing.T) {
 				assert.Empty(t, c.Passcode, "the URL's user info is used only when no login is given")
 			},
 		},
-		{name: "wrong scheme", url: "amqp://a", wantErr: queue.ErrInvalid},
-		{name: "no host", url: "stomp:///q", wantErr: queue.ErrInvalid},
-		{name: "bad failover", url: "stomp://a?failover=nohostport", wantErr: queue.ErrInvalid},
-		{name: "bad prefetch", url: "stomp://a?prefetch=-1", wantErr: queue.ErrInvalid},
-		{name: "negative prefetch option", url: "stomp://a", opts: Options{Prefetch: -1}, wantErr: queue.ErrInvalid},
-		{name: "bad duration", url: "stomp://a?wait_time=soon", wantErr: queue.ErrInvalid},
-		{name: "bad bool", url: "stomp://a?ack_receipts=maybe", wantErr: queue.ErrInvalid},
-		{name: "negative reconnect attempts", url: "stomp://a", opts: Options{MaxReconnectAttempts: -1}, wantErr: queue.ErrInvalid},
+		{name: "wrong scheme", url: "amqp://a", wantErr: postroom.ErrInvalid},
+		{name: "no host", url: "stomp:///q", wantErr: postroom.ErrInvalid},
+		{name: "bad failover", url: "stomp://a?failover=nohostport", wantErr: postroom.ErrInvalid},
+		{name: "bad prefetch", url: "stomp://a?prefetch=-1", wantErr: postroom.ErrInvalid},
+		{name: "negative prefetch option", url: "stomp://a", opts: Options{Prefetch: -1}, wantErr: postroom.ErrInvalid},
+		{name: "bad duration", url: "stomp://a?wait_time=soon", wantErr: postroom.ErrInvalid},
+		{name: "bad bool", url: "stomp://a?ack_receipts=maybe", wantErr: postroom.ErrInvalid},
+		{name: "negative reconnect attempts", url: "stomp://a", opts: Options{MaxReconnectAttempts: -1}, wantErr: postroom.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,7 +116,7 @@ func FuzzNewConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		c, err := newConfig(raw, Options{})
 		if err != nil {
-			require.ErrorIs(t, err, queue.ErrInvalid)
+			require.ErrorIs(t, err, postroom.ErrInvalid)
 			return
 		}
 		require.NotEmpty(t, c.endpoints)

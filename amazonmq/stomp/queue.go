@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -44,7 +45,7 @@ func (q *Queue) Describe() queue.Info {
 // of one call are stored together or not at all). A message the driver
 // refuses on its own (a bad attribute, a Delay without
 // Options.ScheduledDelivery, a DeduplicationID) is reported in a
-// *queue.BatchError while the others are sent. Send sets each message's
+// *postroom.BatchError while the others are sent. Send sets each message's
 // ID. When the connection is lost before the receipt, Send sends again on
 // the next connection until ctx ends, so a message may arrive twice.
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
@@ -97,7 +98,7 @@ func (q *Queue) ensure(ctx context.Context) error {
 // Ack acks deliveries with STOMP ACK frames, returning once they are
 // written (or, with Options.AckReceipts, once the broker's receipt for
 // them came). A delivery of a lost connection fails with
-// queue.ErrReceiptExpired: the broker delivers the message again.
+// postroom.ErrReceiptExpired: the broker delivers the message again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
 		return errClosed("ack")
@@ -111,7 +112,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // original, in one transaction: the message goes to the back of the
 // queue. A positive delay sends it with AMQ_SCHEDULED_DELAY and needs
 // Options.ScheduledDelivery; without it Nack returns an error matching
-// queue.ErrUnsupported. See DeadLetter for the NACK.
+// postroom.ErrUnsupported. See DeadLetter for the NACK.
 func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
 		return errClosed("nack")
@@ -155,13 +156,13 @@ func (q *Queue) shutdown() {
 
 // sendMessages sends the messages that passed the checks to dest and
 // reports every message's outcome: nil, or an index-aligned
-// *queue.BatchError (or, for one message, its error).
+// *postroom.BatchError (or, for one message, its error).
 func (b *Broker) sendMessages(ctx context.Context, op, dest string, ms []outMessage) error {
 	switch {
 	case len(ms) == 0:
-		return errReceipt(op, queue.ErrTooManyEntries, "no messages")
+		return errReceipt(op, postroom.ErrTooManyEntries, "no messages")
 	case len(ms) > MaxBatch:
-		return errReceipt(op, queue.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
+		return errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
 	}
 	errs := make([]error, len(ms))
 	frames := make([]*frame.Frame, 0, len(ms))
@@ -203,5 +204,5 @@ func (b *Broker) sendMessages(ctx context.Context, op, dest string, ms []outMess
 	if len(ms) == 1 {
 		return errs[0]
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("stomp", errs)
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 	"github.com/postroom/postroom/queue/queuetest"
 )
@@ -25,7 +26,7 @@ func TestQueueConformance(t *testing.T) {
 			// across lost connections, so it is not declared exact.
 		},
 		Invalid: func() (*queue.Message, error) {
-			return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"priority": queue.String("9")}}, queue.ErrInvalid
+			return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"priority": queue.String("9")}}, postroom.ErrInvalid
 		},
 	})
 }

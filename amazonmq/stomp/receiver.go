@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/longpoll"
 	"github.com/postroom/postroom/queue"
 )
@@ -267,9 +268,9 @@ func (r *receiver) handOut(e *entry, now time.Time) *queue.Delivery {
 func (r *receiver) settling(op string, ds []*queue.Delivery) (entries []*entry, errs []error, err error) {
 	switch {
 	case len(ds) == 0:
-		return nil, nil, errReceipt(op, queue.ErrTooManyEntries, "no deliveries")
+		return nil, nil, errReceipt(op, postroom.ErrTooManyEntries, "no deliveries")
 	case len(ds) > MaxBatch:
-		return nil, nil, errReceipt(op, queue.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
+		return nil, nil, errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -285,10 +286,10 @@ func (r *receiver) settling(op string, ds []*queue.Delivery) (entries []*entry, 
 		}
 		switch {
 		case e == nil:
-			errs[i] = errReceipt(op, queue.ErrReceiptInvalid, "the receipt is not of this receiver, or its message was settled already")
+			errs[i] = errReceipt(op, postroom.ErrReceiptInvalid, "the receipt is not of this receiver, or its message was settled already")
 		case !e.c.alive():
 			delete(r.inflight, d.Receipt)
-			errs[i] = errReceipt(op, queue.ErrReceiptExpired, "the connection that delivered the message was lost; the broker delivers it again")
+			errs[i] = errReceipt(op, postroom.ErrReceiptExpired, "the connection that delivered the message was lost; the broker delivers it again")
 		default:
 			delete(r.inflight, d.Receipt)
 			entries[i] = e
@@ -321,7 +322,7 @@ func (r *receiver) settle(ctx context.Context, op string, kind opKind, entries [
 		}
 		switch {
 		case errors.Is(err, errLost):
-			err = errReceipt(op, queue.ErrReceiptExpired, "the connection was lost before the broker confirmed; the broker delivers the message again unless it took the "+op)
+			err = errReceipt(op, postroom.ErrReceiptExpired, "the connection was lost before the broker confirmed; the broker delivers the message again unless it took the "+op)
 		case ctx.Err() != nil:
 			return ctxError(op, ctx.Err(), nil)
 		}
@@ -329,7 +330,7 @@ func (r *receiver) settle(ctx context.Context, op string, kind opKind, entries [
 			errs[i] = err
 		}
 	}
-	return queue.NewBatchError(errs)
+	return postroom.NewBatchError("stomp", errs)
 }
 
 func (r *receiver) ack(ctx context.Context, ds []*queue.Delivery) error {
@@ -377,7 +378,7 @@ func (r *receiver) nack(ctx context.Context, delay time.Duration, ds []*queue.De
 		}
 		r.mu.Unlock()
 		r.signal()
-		return queue.NewBatchError(errs)
+		return postroom.NewBatchError("stomp", errs)
 	}
 	return r.settle(ctx, op, opTx, entries, errs, func(e *entry) []*frame.Frame {
 		return []*frame.Frame{
@@ -435,7 +436,7 @@ func (r *receiver) close() {
 
 // purge drops the buffered and locally nacked messages c delivered: c was
 // lost, and the broker delivers them again. Their deliveries stay known,
-// so that settling one reports queue.ErrReceiptExpired.
+// so that settling one reports postroom.ErrReceiptExpired.
 func (r *receiver) purge(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -1,7 +1,7 @@
 // Package brokertest is a conformance suite for broker drivers, in the
 // spirit of testing/fstest: a driver proves itself with one call to [Run].
 // The suite checks what the driver's [broker.Capabilities] declare and that
-// what they deny fails with queue.ErrUnsupported.
+// what they deny fails with postroom.ErrUnsupported.
 //
 // The suite runs in real time against whatever Harness.Open connects to: a
 // broker in another process or an in-memory one. Every test opens its own
@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -342,22 +343,22 @@ func (s *suite) testClosed(t *testing.T, b broker.Broker) {
 	assert.NoError(t, b.Close(), "a second Close")
 
 	_, err := b.Queue(ctx, s.name(t, "after"))
-	assert.ErrorIs(t, err, queue.ErrClosed, "Broker.Queue after Close")
+	assert.ErrorIs(t, err, postroom.ErrClosed, "Broker.Queue after Close")
 	_, err = b.Topic(ctx, s.name(t, "after"))
-	assert.ErrorIs(t, err, queue.ErrClosed, "Broker.Topic after Close")
+	assert.ErrorIs(t, err, postroom.ErrClosed, "Broker.Topic after Close")
 	if q != nil {
-		assert.ErrorIs(t, q.Send(ctx, msg("after close")), queue.ErrClosed, "Send")
+		assert.ErrorIs(t, q.Send(ctx, msg("after close")), postroom.ErrClosed, "Send")
 		_, err := q.Receive(ctx, queue.ReceiveOptions{WaitTime: time.Second})
-		assert.ErrorIs(t, err, queue.ErrClosed, "Receive")
-		assert.ErrorIs(t, q.Ack(ctx, d), queue.ErrClosed, "Ack")
-		assert.ErrorIs(t, q.Nack(ctx, 0, d), queue.ErrClosed, "Nack")
+		assert.ErrorIs(t, err, postroom.ErrClosed, "Receive")
+		assert.ErrorIs(t, q.Ack(ctx, d), postroom.ErrClosed, "Ack")
+		assert.ErrorIs(t, q.Nack(ctx, 0, d), postroom.ErrClosed, "Nack")
 	}
 	if tp != nil {
-		assert.ErrorIs(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("after close")}), queue.ErrClosed, "Publish")
+		assert.ErrorIs(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("after close")}), postroom.ErrClosed, "Publish")
 		_, err := tp.Subscribe(ctx, pubsub.SubscribeOptions{})
-		assert.ErrorIs(t, err, queue.ErrClosed, "Subscribe")
+		assert.ErrorIs(t, err, postroom.ErrClosed, "Subscribe")
 		_, err = sb.Receive(ctx, queue.ReceiveOptions{WaitTime: time.Second})
-		assert.ErrorIs(t, err, queue.ErrClosed, "Subscription.Receive")
+		assert.ErrorIs(t, err, postroom.ErrClosed, "Subscription.Receive")
 	}
 }
 
@@ -368,12 +369,12 @@ func (s *suite) testUnsupported(t *testing.T, b broker.Broker) {
 	if !caps.Queues {
 		checked = true
 		_, err := b.Queue(ctx, s.name(t, "q"))
-		assert.ErrorIs(t, err, queue.ErrUnsupported, "Queue on a driver without queues")
+		assert.ErrorIs(t, err, postroom.ErrUnsupported, "Queue on a driver without queues")
 	}
 	if !caps.Topics {
 		checked = true
 		_, err := b.Topic(ctx, s.name(t, "t"))
-		assert.ErrorIs(t, err, queue.ErrUnsupported, "Topic on a driver without topics")
+		assert.ErrorIs(t, err, postroom.ErrUnsupported, "Topic on a driver without topics")
 	}
 	if caps.Topics && !caps.Durable {
 		checked = true
@@ -382,14 +383,14 @@ func (s *suite) testUnsupported(t *testing.T, b broker.Broker) {
 		if err == nil {
 			_ = sub.Close()
 		}
-		assert.ErrorIs(t, err, queue.ErrUnsupported, "a named subscription on a driver without durable ones")
+		assert.ErrorIs(t, err, postroom.ErrUnsupported, "a named subscription on a driver without durable ones")
 	}
 	if caps.Queues && !caps.DelayedNack {
 		checked = true
 		q := s.queue(t, b)
 		require.NoError(t, q.Send(ctx, msg("no delay")))
 		d := s.receive(t, q, 1)[0]
-		assert.ErrorIs(t, q.Nack(ctx, time.Second, d), queue.ErrUnsupported, "Nack with a delay")
+		assert.ErrorIs(t, q.Nack(ctx, time.Second, d), postroom.ErrUnsupported, "Nack with a delay")
 		_ = q.Ack(ctx, d)
 	}
 	if !checked {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/conformance"
 
 	"github.com/stretchr/testify/assert"
@@ -270,13 +271,13 @@ func (s *suite) testPartialFailure(t *testing.T) {
 		{Source: source, Detail: json.RawMessage(`{}`)},
 	}
 	err := b.Put(ctx, events...)
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, []int{1, 2, 4, 5}, be.Failed())
 	codes := map[int]string{1: "InvalidArgument", 2: "MalformedDetail", 4: "MalformedDetail", 5: "InvalidArgument"}
 	for i, code := range codes {
-		assert.ErrorIs(t, be.Errs[i], queue.ErrInvalid, "entry %d", i)
-		var qe *queue.Error
+		assert.ErrorIs(t, be.Errs[i], postroom.ErrInvalid, "entry %d", i)
+		var qe *postroom.Error
 		if assert.ErrorAs(t, be.Errs[i], &qe, "entry %d", i) {
 			assert.Equal(t, code, qe.Code, "entry %d", i)
 		}
@@ -299,8 +300,8 @@ func (s *suite) testBatchLimits(t *testing.T) {
 	for i := range 11 {
 		events = append(events, event("n", fmt.Sprintf(`{"n":%d}`, i)))
 	}
-	assert.ErrorIs(t, b.Put(ctx, events...), queue.ErrTooManyEntries, "11 entries")
-	assert.ErrorIs(t, b.Put(ctx), queue.ErrTooManyEntries, "no entry")
+	assert.ErrorIs(t, b.Put(ctx, events...), postroom.ErrTooManyEntries, "11 entries")
+	assert.ErrorIs(t, b.Put(ctx), postroom.ErrTooManyEntries, "no entry")
 	require.NoError(t, b.Put(ctx, events[:10]...))
 	assert.Len(t, receive(t, q, 10), 10)
 	receiveNone(t, q)
@@ -315,9 +316,9 @@ func (s *suite) testEntrySize(t *testing.T) {
 	require.NoError(t, b.Put(ctx, fits), "an entry of exactly the limit")
 	over := event("big", `{"pad":"`+strings.Repeat("x", limit-fixed)+`"}`)
 	over.Time = time.Now() // 14 more bytes
-	assert.ErrorIs(t, b.Put(ctx, over), queue.ErrTooLarge)
+	assert.ErrorIs(t, b.Put(ctx, over), postroom.ErrTooLarge)
 	half := `{"pad":"` + strings.Repeat("x", limit/2) + `"}`
-	assert.ErrorIs(t, b.Put(ctx, event("a", half), event("b", half)), queue.ErrTooLarge, "the limit applies to the call's entries together")
+	assert.ErrorIs(t, b.Put(ctx, event("a", half), event("b", half)), postroom.ErrTooLarge, "the limit applies to the call's entries together")
 }
 
 func (s *suite) testInvalidPattern(t *testing.T) {
@@ -328,7 +329,7 @@ func (s *suite) testInvalidPattern(t *testing.T) {
 		assert.ErrorContains(t, err, "Event pattern is not valid. Reason: ", p)
 	}
 	_, err := rm.DescribeRule(ctx, "bad")
-	assert.ErrorIs(t, err, queue.ErrNotFound, "an invalid rule is not created")
+	assert.ErrorIs(t, err, postroom.ErrNotFound, "an invalid rule is not created")
 }
 
 func (s *suite) testDisabledRule(t *testing.T) {
@@ -370,7 +371,7 @@ func (s *suite) testRuleCRUD(t *testing.T) {
 	assert.Equal(t, []string{"orders-a", "orders.b"}, names, "by prefix, in name order")
 
 	for _, name := range []string{"", "has space", strings.Repeat("n", 65), "slash/ed"} {
-		assert.ErrorIs(t, rm.PutRule(ctx, eventbus.Rule{Name: name, EventPattern: `{"source":["x"]}`}), queue.ErrInvalid, "name %q", name)
+		assert.ErrorIs(t, rm.PutRule(ctx, eventbus.Rule{Name: name, EventPattern: `{"source":["x"]}`}), postroom.ErrInvalid, "name %q", name)
 	}
 
 	require.NoError(t, rm.PutTargets(ctx, "orders-a", tg))
@@ -378,20 +379,20 @@ func (s *suite) testRuleCRUD(t *testing.T) {
 	ts, err := rm.ListTargets(ctx, "orders-a")
 	require.NoError(t, err)
 	assert.Len(t, ts, 1, "updating a rule keeps its targets")
-	assert.ErrorIs(t, rm.DeleteRule(ctx, "orders-a"), queue.ErrInvalid, "a rule with targets cannot be deleted")
+	assert.ErrorIs(t, rm.DeleteRule(ctx, "orders-a"), postroom.ErrInvalid, "a rule with targets cannot be deleted")
 	require.NoError(t, rm.RemoveTargets(ctx, "orders-a", tg.ID))
 	require.NoError(t, rm.DeleteRule(ctx, "orders-a"))
 	_, err = rm.DescribeRule(ctx, "orders-a")
-	assert.ErrorIs(t, err, queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrNotFound)
 	assert.NoError(t, rm.DeleteRule(ctx, "orders-a"), "deleting a deleted rule succeeds")
 	_, err = rm.ListTargets(ctx, "orders-a")
-	assert.ErrorIs(t, err, queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrNotFound)
 }
 
 func (s *suite) testTargetLimits(t *testing.T) {
 	b, rm := s.bus(t, Config{})
 	putRule(t, rm, "r", `{"source":["`+source+`"]}`)
-	assert.ErrorIs(t, rm.PutTargets(ctx, "missing", s.target(t)), queue.ErrNotFound)
+	assert.ErrorIs(t, rm.PutTargets(ctx, "missing", s.target(t)), postroom.ErrNotFound)
 
 	var ts []eventbus.Target
 	var qs []queue.Receiver
@@ -417,10 +418,10 @@ func (s *suite) testTargetLimits(t *testing.T) {
 
 	bad := s.target(t)
 	bad.ID = "bad id"
-	assert.ErrorIs(t, rm.PutTargets(ctx, "r", bad), queue.ErrInvalid, "an invalid target id")
+	assert.ErrorIs(t, rm.PutTargets(ctx, "r", bad), postroom.ErrInvalid, "an invalid target id")
 	two := s.target(t)
 	two.Input, two.InputPath = `{}`, "$.detail"
-	assert.ErrorIs(t, rm.PutTargets(ctx, "r", two), queue.ErrInvalid, "Input and InputPath together")
+	assert.ErrorIs(t, rm.PutTargets(ctx, "r", two), postroom.ErrInvalid, "Input and InputPath together")
 
 	require.NoError(t, b.Put(ctx, event("fan out", `{}`)))
 	for _, q := range qs {
@@ -464,7 +465,7 @@ func (s *suite) testTransform(t *testing.T) {
 
 	bad, _ := s.sink(t)
 	bad.InputTransformer = &eventbus.InputTransformer{InputTemplate: `"<undefined>"`}
-	assert.ErrorIs(t, rm.PutTargets(ctx, "transform", bad), queue.ErrInvalid, "a placeholder not in InputPathsMap")
+	assert.ErrorIs(t, rm.PutTargets(ctx, "transform", bad), postroom.ErrInvalid, "a placeholder not in InputPathsMap")
 }
 
 func (s *suite) testFunc(t *testing.T) {
@@ -493,7 +494,7 @@ func (s *suite) testArchiveReplay(t *testing.T) {
 	tg, q := s.sink(t)
 	putRule(t, rm, "all", `{"source":["`+source+`"]}`, tg)
 	require.NoError(t, ar.CreateArchive(ctx, "orders", eventbus.ArchiveOptions{EventPattern: `{"detail-type":["kept"]}`}))
-	assert.ErrorIs(t, ar.CreateArchive(ctx, "orders", eventbus.ArchiveOptions{}), queue.ErrExists)
+	assert.ErrorIs(t, ar.CreateArchive(ctx, "orders", eventbus.ArchiveOptions{}), postroom.ErrExists)
 
 	base := time.Now().UTC().Truncate(time.Second)
 	var events []*eventbus.Event
@@ -518,12 +519,12 @@ func (s *suite) testArchiveReplay(t *testing.T) {
 	assert.Equal(t, []string{`{"n":0}`, `{"n":2}`}, replayed, "the kept events of the window")
 	receiveNone(t, q)
 	_, err = rp.StartReplay(ctx, eventbus.ReplayOptions{Name: "r2", Archive: "missing", Start: base, End: base.Add(time.Hour)})
-	assert.ErrorIs(t, err, queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrNotFound)
 }
 
 func (s *suite) testClosed(t *testing.T) {
 	b, _ := s.bus(t, Config{})
 	require.NoError(t, b.Close())
-	assert.ErrorIs(t, b.Put(ctx, event("late", `{}`)), queue.ErrClosed)
+	assert.ErrorIs(t, b.Put(ctx, event("late", `{}`)), postroom.ErrClosed)
 	assert.NoError(t, b.Close(), "a second Close")
 }

@@ -21,6 +21,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/postroom/postroom"
 	_ "github.com/postroom/postroom/amazonmq/amqp"
 	_ "github.com/postroom/postroom/amazonmq/mqtt"
 	_ "github.com/postroom/postroom/amazonmq/stomp"
@@ -60,7 +61,7 @@ func run(ctx context.Context, url, name string) error {
 		}
 	} else {
 		_, err := b.Queue(ctx, name)
-		fmt.Printf("queue: this protocol has none (%v)\n", errors.Is(err, queue.ErrUnsupported))
+		fmt.Printf("queue: this protocol has none (%v)\n", errors.Is(err, postroom.ErrUnsupported))
 	}
 	if caps.Topics {
 		if err := fanOut(ctx, b, name); err != nil {

@@ -6,7 +6,7 @@
 // URIs with their virtual host, takes only Parse and Failover.
 //
 // Its errors say what is wrong with the URL, without an operation or a
-// sentinel: a driver wraps them with its own prefix and queue.ErrInvalid.
+// sentinel: a driver wraps them with its own prefix and postroom.ErrInvalid.
 package brokeraddr
 
 import (

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/queue"
 )
@@ -85,7 +86,7 @@ func (r Restart) Run(t *testing.T) {
 				}
 			}
 			if len(ds) > 0 {
-				if err := r.Receiver.Ack(ctx, ds...); err != nil && !errors.Is(err, queue.ErrReceiptExpired) {
+				if err := r.Receiver.Ack(ctx, ds...); err != nil && !errors.Is(err, postroom.ErrReceiptExpired) {
 					t.Logf("ack: %v", err)
 				}
 			}

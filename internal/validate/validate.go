@@ -1,5 +1,5 @@
 // Package validate checks messages against the rules of Amazon SQS and SNS
-// and reports violations as *queue.Error values carrying AWS's error codes
+// and reports violations as *postroom.Error values carrying AWS's error codes
 // and messages.
 package validate
 
@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -25,38 +26,38 @@ var (
 	SNS = Rules{StringArray: true}
 )
 
-// Invalid returns a *queue.Error for an invalid parameter value.
-func Invalid(op, code, format string, args ...any) *queue.Error {
-	return &queue.Error{Op: op, Code: code, Message: fmt.Sprintf(format, args...), Err: queue.ErrInvalid}
+// Invalid returns a *postroom.Error of package pkg for an invalid parameter value.
+func Invalid(pkg, op, code, format string, args ...any) *postroom.Error {
+	return &postroom.Error{Pkg: pkg, Op: op, Code: code, Message: fmt.Sprintf(format, args...), Kind: postroom.ErrInvalid}
 }
 
 // Attributes checks attribute names, types and values.
-func Attributes(op string, attrs queue.Attributes, r Rules) error {
+func Attributes(pkg, op string, attrs queue.Attributes, r Rules) error {
 	if r.MaxAttributes > 0 && len(attrs) > r.MaxAttributes {
-		return Invalid(op, "InvalidParameterValue",
+		return Invalid(pkg, op, "InvalidParameterValue",
 			"Number of message attributes [%d] exceeds the allowed maximum [%d].", len(attrs), r.MaxAttributes)
 	}
 	for name, a := range attrs {
-		if err := attribute(op, name, a, r); err != nil {
+		if err := attribute(pkg, op, name, a, r); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func attribute(op, name string, a queue.Attribute, r Rules) error {
+func attribute(pkg, op, name string, a queue.Attribute, r Rules) error {
 	if msg := AttributeName(name); msg != "" {
-		return Invalid(op, "InvalidParameterValue", "%s", msg)
+		return Invalid(pkg, op, "InvalidParameterValue", "%s", msg)
 	}
 	if len(a.Type) > 256 {
-		return Invalid(op, "InvalidParameterValue", "Message (user) attribute '%s' type must be at most 256 characters long.", name)
+		return Invalid(pkg, op, "InvalidParameterValue", "Message (user) attribute '%s' type must be at most 256 characters long.", name)
 	}
 	base := a.BaseType()
 	switch base {
 	case queue.TypeString, queue.TypeNumber:
 	case queue.TypeBinary:
 		if len(a.Binary) == 0 {
-			return Invalid(op, "InvalidParameterValue", "Message (user) attribute '%s' must contain a non-empty value of type 'Binary'.", name)
+			return Invalid(pkg, op, "InvalidParameterValue", "Message (user) attribute '%s' must contain a non-empty value of type 'Binary'.", name)
 		}
 		return nil
 	case queue.TypeStringArray:
@@ -69,17 +70,17 @@ func attribute(op, name string, a queue.Attribute, r Rules) error {
 		if r.StringArray {
 			types = "Binary, Number, String, String.Array"
 		}
-		return Invalid(op, "InvalidParameterValue",
+		return Invalid(pkg, op, "InvalidParameterValue",
 			"The type of message (user) attribute '%s' is invalid. You must use only the following supported type prefixes: %s.", name, types)
 	}
 	if a.Value == "" {
-		return Invalid(op, "InvalidParameterValue", "Message (user) attribute '%s' must contain a non-empty value of type '%s'.", name, base)
+		return Invalid(pkg, op, "InvalidParameterValue", "Message (user) attribute '%s' must contain a non-empty value of type '%s'.", name, base)
 	}
 	if !ValidChars(a.Value) {
-		return Invalid(op, "InvalidParameterValue", "Message (user) attribute '%s' contains invalid characters.", name)
+		return Invalid(pkg, op, "InvalidParameterValue", "Message (user) attribute '%s' contains invalid characters.", name)
 	}
 	if base == queue.TypeNumber && !Number(a.Value) {
-		return Invalid(op, "InvalidParameterValue", "Can't cast the value of message (user) attribute '%s' to a number.", name)
+		return Invalid(pkg, op, "InvalidParameterValue", "Can't cast the value of message (user) attribute '%s' to a number.", name)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -49,7 +50,7 @@ func FuzzAttributes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name, typ, value string, bin []byte) {
 		attrs := queue.Attributes{name: {Type: typ, Value: value, Binary: bin}}
 		for _, r := range []Rules{SQS, SNS} {
-			err := Attributes("send", attrs, r)
+			err := Attributes("test", "send", attrs, r)
 			if err == nil {
 				// An accepted attribute obeys the documented rules.
 				if AttributeName(name) != "" {
@@ -74,8 +75,8 @@ func FuzzAttributes(f *testing.F) {
 				}
 				continue
 			}
-			if !errors.Is(err, queue.ErrInvalid) {
-				t.Fatalf("error %v does not match queue.ErrInvalid", err)
+			if !errors.Is(err, postroom.ErrInvalid) {
+				t.Fatalf("error %v does not match postroom.ErrInvalid", err)
 			}
 		}
 	})

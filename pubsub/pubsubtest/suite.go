@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/conformance"
 
 	"github.com/stretchr/testify/assert"
@@ -190,8 +191,8 @@ func (s *suite) testBatch(t *testing.T) {
 	for i := range s.h.Caps.MaxBatch + 1 {
 		ms = append(ms, text(fmt.Sprint(i)))
 	}
-	assert.ErrorIs(t, tp.Publish(ctx, ms...), queue.ErrTooManyEntries)
-	assert.ErrorIs(t, tp.Publish(ctx), queue.ErrTooManyEntries)
+	assert.ErrorIs(t, tp.Publish(ctx, ms...), postroom.ErrTooManyEntries)
+	assert.ErrorIs(t, tp.Publish(ctx), postroom.ErrTooManyEntries)
 	require.NoError(t, tp.Publish(ctx, ms[:s.h.Caps.MaxBatch]...))
 	assert.Len(t, receive(t, sub, s.h.Caps.MaxBatch), s.h.Caps.MaxBatch)
 	receiveNone(t, sub)
@@ -202,7 +203,7 @@ func (s *suite) testPartialFailure(t *testing.T) {
 	sub := subscribe(t, tp, raw())
 	bad, want := s.h.Invalid()
 	err := tp.Publish(ctx, text("good-0"), bad, text("good-2"))
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	assert.Equal(t, []int{1}, be.Failed())
 	assert.ErrorIs(t, be.Errs[1], want)
@@ -225,7 +226,7 @@ func (s *suite) testFilterAttributes(t *testing.T) {
 	receiveNone(t, big)
 
 	_, err := tp.Subscribe(ctx, pubsub.SubscribeOptions{FilterPolicy: `{"kind":"order"}`})
-	assert.ErrorIs(t, err, queue.ErrInvalid, "an invalid filter policy")
+	assert.ErrorIs(t, err, postroom.ErrInvalid, "an invalid filter policy")
 }
 
 func (s *suite) testFilterBody(t *testing.T) {
@@ -305,6 +306,6 @@ func (s *suite) testUnsubscribe(t *testing.T) {
 func (s *suite) testClosed(t *testing.T) {
 	tp := s.open(t, Config{})
 	require.NoError(t, tp.Close())
-	assert.ErrorIs(t, tp.Publish(ctx, text("late")), queue.ErrClosed)
+	assert.ErrorIs(t, tp.Publish(ctx, text("late")), postroom.ErrClosed)
 	assert.NoError(t, tp.Close(), "a second Close")
 }

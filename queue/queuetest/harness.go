@@ -65,6 +65,6 @@ type Capabilities struct {
 	Attributes bool
 	// StaleReceiptDeletes says an ack with the receipt of an earlier
 	// receive deletes the message on a standard queue (SQS), while a
-	// FIFO queue refuses it with queue.ErrReceiptExpired.
+	// FIFO queue refuses it with postroom.ErrReceiptExpired.
 	StaleReceiptDeletes bool
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/conformance"
 
 	"fmt"
@@ -164,9 +165,9 @@ func (s *suite) testBatch(t *testing.T) {
 
 	over := append(slices.Clone(ms), msg("one too many"))
 	err := q.Send(context.Background(), over...)
-	require.ErrorIs(t, err, queue.ErrTooManyEntries)
+	require.ErrorIs(t, err, postroom.ErrTooManyEntries)
 	err = q.Send(context.Background())
-	require.ErrorIs(t, err, queue.ErrTooManyEntries, "an empty batch")
+	require.ErrorIs(t, err, postroom.ErrTooManyEntries, "an empty batch")
 
 	ds := receive(t, q, max)
 	assert.Len(t, ds, max, "the rejected batch sent nothing")
@@ -178,7 +179,7 @@ func (s *suite) testTooLarge(t *testing.T) {
 	q := s.open(t, Config{})
 	big := &queue.Message{Body: bytes.Repeat([]byte("x"), s.h.Caps.MaxMessageSize+1)}
 	err := q.Send(context.Background(), big)
-	require.ErrorIs(t, err, queue.ErrTooLarge)
+	require.ErrorIs(t, err, postroom.ErrTooLarge)
 	fits := &queue.Message{Body: bytes.Repeat([]byte("y"), s.h.Caps.MaxMessageSize)}
 	require.NoError(t, q.Send(context.Background(), fits), "a message of exactly the limit")
 	d := receive(t, q, 1)[0]
@@ -191,7 +192,7 @@ func (s *suite) testPartialFailure(t *testing.T) {
 	bad, wantErr := s.h.Invalid()
 	ms := []*queue.Message{msg("good-0"), bad, msg("good-2")}
 	err := q.Send(context.Background(), ms...)
-	var be *queue.BatchError
+	var be *postroom.BatchError
 	require.ErrorAs(t, err, &be)
 	require.Len(t, be.Errs, 3, "one entry per message")
 	assert.NoError(t, be.Errs[0])
@@ -315,11 +316,11 @@ func (s *suite) testClosed(t *testing.T) {
 	d := receive(t, q, 1)[0]
 	require.NoError(t, q.Close())
 	ctx := context.Background()
-	assert.ErrorIs(t, q.Send(ctx, msg("after close")), queue.ErrClosed, "Send")
+	assert.ErrorIs(t, q.Send(ctx, msg("after close")), postroom.ErrClosed, "Send")
 	_, err := q.Receive(ctx, queue.ReceiveOptions{WaitTime: time.Second})
-	assert.ErrorIs(t, err, queue.ErrClosed, "Receive")
-	assert.ErrorIs(t, q.Ack(ctx, d), queue.ErrClosed, "Ack")
-	assert.ErrorIs(t, q.Nack(ctx, 0, d), queue.ErrClosed, "Nack")
+	assert.ErrorIs(t, err, postroom.ErrClosed, "Receive")
+	assert.ErrorIs(t, q.Ack(ctx, d), postroom.ErrClosed, "Ack")
+	assert.ErrorIs(t, q.Nack(ctx, 0, d), postroom.ErrClosed, "Nack")
 	assert.NoError(t, q.Close(), "a second Close")
 }
 
@@ -372,7 +373,7 @@ func (s *suite) testFIFOStaleReceipt(t *testing.T) {
 	old := receive(t, q, 1)[0]
 	time.Sleep(vt + 100*time.Millisecond)
 	err := q.Ack(context.Background(), old)
-	require.ErrorIs(t, err, queue.ErrReceiptExpired)
+	require.ErrorIs(t, err, postroom.ErrReceiptExpired)
 	d := receive(t, q, 1)[0]
 	assert.Equal(t, old.ID, d.ID, "the message was not deleted")
 	ack(t, q, d)
@@ -438,9 +439,9 @@ func (s *suite) testDedup(t *testing.T) {
 
 	// Without an id or content-based deduplication, FIFO refuses.
 	err := q.Send(context.Background(), &queue.Message{Body: []byte("x"), GroupID: "g"})
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	err = q.Send(context.Background(), &queue.Message{Body: []byte("x"), DeduplicationID: "d"})
-	assert.ErrorIs(t, err, queue.ErrInvalid, "FIFO requires a group id")
+	assert.ErrorIs(t, err, postroom.ErrInvalid, "FIFO requires a group id")
 
 	cq := s.open(t, Config{FIFO: true, ContentBasedDeduplication: true})
 	send(t, cq, &queue.Message{Body: []byte("same"), GroupID: "g"})
