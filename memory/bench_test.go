@@ -26,7 +26,7 @@ func BenchmarkMemoryQueue(b *testing.B) {
 			for i := range msgs {
 				msgs[i] = &queue.Message{Body: body}
 			}
-			opts := queue.ReceiveOptions{MaxMessages: bc.batch, WaitTime: -1}
+			opts := queue.ReceiveOptions{MaxMessages: bc.batch, NoWait: true}
 			b.ReportAllocs()
 			b.ResetTimer()
 			n := 0

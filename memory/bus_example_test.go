@@ -41,7 +41,7 @@ func ExampleNewBus() {
 	if err != nil {
 		panic(err)
 	}
-	ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: -1})
+	ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
 	if err != nil {
 		panic(err)
 	}

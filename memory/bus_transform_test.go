@@ -167,7 +167,7 @@ func FuzzBusTransform(f *testing.F) {
 			return
 		}
 		for {
-			ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: -1})
+			ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
 			require.NoError(t, err)
 			if len(ds) == 0 {
 				break

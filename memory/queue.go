@@ -248,11 +248,21 @@ func (q *Queue) Stats(ctx context.Context) (queue.Stats, error) {
 	now := time.Now()
 	q.advance(now)
 	q.expire(now)
-	return queue.Stats{
+	st := queue.Stats{
 		Visible:  len(q.msgs) - q.inFlight - q.delayed,
 		InFlight: q.inFlight,
 		Delayed:  q.delayed,
-	}, nil
+	}
+	var oldest time.Time
+	for _, m := range q.msgs {
+		if oldest.IsZero() || m.sentAt.Before(oldest) {
+			oldest = m.sentAt
+		}
+	}
+	if !oldest.IsZero() {
+		st.OldestAge = now.Sub(oldest)
+	}
+	return st, nil
 }
 
 // Purge deletes every message, in flight or not. A second purge within 60

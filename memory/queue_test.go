@@ -37,7 +37,7 @@ func sendBodies(t *testing.T, q *memory.Queue, group string, bodies ...string) {
 
 func recv(t *testing.T, q *memory.Queue, max int, opts ...func(*queue.ReceiveOptions)) []*queue.Delivery {
 	t.Helper()
-	o := queue.ReceiveOptions{MaxMessages: max, WaitTime: -1}
+	o := queue.ReceiveOptions{MaxMessages: max, NoWait: true}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -315,19 +315,20 @@ func TestDelay(t *testing.T) {
 		q := newQueue(t, "delay", memory.QueueOptions{Delay: 10 * time.Second})
 		require.NoError(t, q.Send(ctx,
 			&queue.Message{Body: []byte("queue delay")},
-			&queue.Message{Body: []byte("own delay"), Delay: 3 * time.Second},
-			&queue.Message{Body: []byte("no delay"), Delay: queue.NoDelay}))
-		assert.Equal(t, []string{"no delay"}, bodiesOf(recv(t, q, 10)))
+			&queue.Message{Body: []byte("own delay"), Delay: 3 * time.Second}))
+		assert.Empty(t, recv(t, q, 10))
 		st, _ := q.Stats(ctx)
-		assert.Equal(t, queue.Stats{Visible: 0, InFlight: 1, Delayed: 2}, st)
+		assert.Equal(t, 2, st.Delayed)
+		err := q.Send(ctx, &queue.Message{Body: []byte("x"), Delay: -time.Second})
+		sqsError(t, err, postroom.ErrInvalid, "InvalidParameterValue",
+			"Value -1 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.")
 		time.Sleep(3 * time.Second)
 		assert.Equal(t, []string{"own delay"}, bodiesOf(recv(t, q, 10)))
 		time.Sleep(7 * time.Second)
 		assert.Equal(t, []string{"queue delay"}, bodiesOf(recv(t, q, 10)))
 
 		f := newQueue(t, "delay.fifo", memory.QueueOptions{Delay: 5 * time.Second, ContentBasedDeduplication: true})
-		require.NoError(t, f.Send(ctx, &queue.Message{Body: []byte("x"), GroupID: "g", Delay: queue.NoDelay}),
-			"FIFO accepts an explicit zero delay")
+		require.NoError(t, f.Send(ctx, &queue.Message{Body: []byte("x"), GroupID: "g"}))
 		assert.Empty(t, recv(t, f, 10), "and applies the queue's delay, as SQS does")
 		time.Sleep(5 * time.Second)
 		assert.Len(t, recv(t, f, 10), 1)
@@ -345,7 +346,7 @@ func TestRetention(t *testing.T) {
 		time.Sleep(30 * time.Minute)
 		assert.Equal(t, []string{"new"}, bodiesOf(recv(t, q, 10)), "the first message expired after an hour")
 		st, _ := q.Stats(ctx)
-		assert.Equal(t, queue.Stats{InFlight: 1}, st)
+		assert.Equal(t, queue.Stats{InFlight: 1, OldestAge: 30 * time.Minute}, st, "the oldest is \"new\", 30 minutes old")
 
 		// Retention counts from the first enqueue, also in the dead-letter queue.
 		time.Sleep(31 * time.Second)
@@ -353,7 +354,8 @@ func TestRetention(t *testing.T) {
 		assert.Len(t, recv(t, dlq, 10, func(o *queue.ReceiveOptions) { o.VisibilityTimeout = time.Second }), 1)
 		time.Sleep(89 * time.Minute) // "new" was sent 30 minutes in: 1 h 59 m 31 s old now
 		st, _ = dlq.Stats(ctx)
-		assert.Equal(t, queue.Stats{Visible: 1}, st)
+		assert.Equal(t, queue.Stats{Visible: 1, OldestAge: time.Hour + 59*time.Minute + 31*time.Second}, st,
+			"a standard dead-letter queue keeps the original enqueue time")
 		time.Sleep(29 * time.Second)
 		assert.Empty(t, recv(t, dlq, 10), "expired 2 hours after its first enqueue, not its move")
 	})

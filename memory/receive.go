@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -93,11 +94,11 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
 	}
 	switch {
+	case o.NoWait:
+		wait = 0
 	case o.WaitTime == 0:
 		wait = q.opts.ReceiveWaitTime
-	case o.WaitTime < 0:
-		wait = 0
-	case o.WaitTime > MaxWaitTime:
+	case o.WaitTime < 0 || o.WaitTime > MaxWaitTime:
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(o.WaitTime/time.Second))
 	default:
@@ -217,7 +218,8 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 		d.FirstReceivedAt = m.firstRecv
 		d.ReceivedAt = m.receivedAt
 		d.SequenceNumber = m.seq
-		d.Raw = &m.info
+		d.DeadLetterSource = m.info.DeadLetterQueueSourceARN
+		rawvalue.Set(d, &m.info)
 		ptrs[i] = d
 	}
 	return ptrs

@@ -152,7 +152,7 @@ func (q *Queue) checkMessage(m *queue.Message) error {
 			return err
 		}
 	}
-	if m.Delay != 0 && m.Delay != queue.NoDelay {
+	if m.Delay != 0 {
 		if q.fifo {
 			return validate.Invalid("memory", "send", "InvalidParameterValue",
 				"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", int(m.Delay/time.Second))
@@ -209,8 +209,6 @@ func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *m
 	delay := q.opts.Delay
 	if m.Delay > 0 {
 		delay = m.Delay
-	} else if m.Delay == queue.NoDelay && !q.fifo {
-		delay = 0
 	}
 	sm.visibleAt = now.Add(delay)
 	if q.fifo {

@@ -40,7 +40,7 @@ func BenchmarkTopicPublish(b *testing.B) {
 	drain := func() {
 		for _, q := range qs {
 			for {
-				ds, _ := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: -1})
+				ds, _ := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
 				if len(ds) == 0 {
 					break
 				}

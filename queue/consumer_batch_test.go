@@ -161,7 +161,7 @@ func TestBatchConsumerMaxAttempts(t *testing.T) {
 		dlq := newQueue(t, "bdlq", memory.QueueOptions{})
 		q := newQueue(t, "bsrc", memory.QueueOptions{})
 		send(t, q, []string{"poison", "fine"}, nil)
-		ds, err := q.Receive(context.Background(), queue.ReceiveOptions{WaitTime: -1}) // "poison", once
+		ds, err := q.Receive(context.Background(), queue.ReceiveOptions{NoWait: true}) // "poison", once
 		require.NoError(t, err)
 		require.NoError(t, q.Nack(context.Background(), 0, ds...))
 		var got [][]string

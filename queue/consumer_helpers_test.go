@@ -174,6 +174,7 @@ func stats(t *testing.T, q *memory.Queue) queue.Stats {
 	t.Helper()
 	s, err := q.Stats(context.Background())
 	require.NoError(t, err)
+	s.OldestAge = 0 // these tests check the counts
 	return s
 }
 

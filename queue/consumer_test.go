@@ -319,7 +319,7 @@ func TestConsumerRetryThenDeadLetter(t *testing.T) {
 				if !tt.redrive {
 					assert.EqualValues(t, 1, deadLettered.Load())
 				}
-				ds, err := dlq.Receive(context.Background(), queue.ReceiveOptions{WaitTime: -1})
+				ds, err := dlq.Receive(context.Background(), queue.ReceiveOptions{NoWait: true})
 				require.NoError(t, err)
 				require.Len(t, ds, 1)
 				assert.Equal(t, "poison", string(ds[0].Body))
@@ -384,7 +384,7 @@ func TestConsumerExhaustedBeforeHandling(t *testing.T) {
 		q := newQueue(t, "ex", memory.QueueOptions{})
 		send(t, q, []string{"crasher"}, nil)
 		for range 3 { // three consumers that died holding it
-			ds, err := q.Receive(context.Background(), queue.ReceiveOptions{WaitTime: -1})
+			ds, err := q.Receive(context.Background(), queue.ReceiveOptions{NoWait: true})
 			require.NoError(t, err)
 			require.NoError(t, q.Nack(context.Background(), 0, ds...))
 		}
@@ -525,7 +525,7 @@ func TestConsumerShutdownDrainTimeout(t *testing.T) {
 				assert.EqualValues(t, 1, calls.Load(), "a2 and a3 wait behind a1")
 				assert.ErrorIs(t, cause, context.Canceled)
 				assert.Equal(t, queue.Stats{Visible: 3}, stats(t, q), "all three visible again at once")
-				ds, err := q.Receive(context.Background(), queue.ReceiveOptions{MaxMessages: 10, WaitTime: -1})
+				ds, err := q.Receive(context.Background(), queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
 				require.NoError(t, err)
 				var got []string
 				for _, d := range ds {

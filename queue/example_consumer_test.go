@@ -79,7 +79,7 @@ func ExampleNewBatchConsumer() {
 		log.Fatal(err)
 	}
 
-	ds, _ := dlq.Receive(context.Background(), queue.ReceiveOptions{WaitTime: -1})
+	ds, _ := dlq.Receive(context.Background(), queue.ReceiveOptions{NoWait: true})
 	for _, d := range ds {
 		fmt.Printf("dead-lettered %s\n", d.Body)
 	}

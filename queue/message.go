@@ -2,11 +2,9 @@ package queue
 
 import (
 	"time"
-)
 
-// NoDelay, as [Message.Delay], sends a message with no delay even when the
-// queue has a default delay. (A zero Delay means "the queue's default".)
-const NoDelay time.Duration = -1
+	"github.com/postroom/postroom/internal/rawvalue"
+)
 
 // A Message is what a [Sender] sends.
 type Message struct {
@@ -33,8 +31,10 @@ type Message struct {
 	// deduplication where the queue enables it.
 	DeduplicationID string
 
-	// Delay postpones the first delivery. Zero uses the queue's default;
-	// NoDelay forces no delay. FIFO queues reject a per-message delay.
+	// Delay postpones the first delivery: 0 to 15 minutes on SQS. Zero
+	// means the queue's delay (SQS's DelaySeconds attribute, 0 by
+	// default), as when the Go SDK omits DelaySeconds. FIFO queues reject
+	// a per-message delay.
 	Delay time.Duration
 }
 
@@ -64,14 +64,23 @@ type Delivery struct {
 	// one.
 	SequenceNumber string
 
-	// Raw is the driver's own value for this delivery, reached with As.
-	// Drivers set it; users call As.
-	Raw any
+	// DeadLetterSource names the queue a redrive policy moved the message
+	// from (its ARN on SQS and memory), or "" for a message that was not
+	// dead-lettered.
+	DeadLetterSource string
+
+	// raw is the driver's own value for this delivery, reached with As.
+	raw any
 }
 
 // As sets target, which must be a non-nil pointer, to the driver's raw value
 // for this delivery and reports whether it could. Each driver documents the
-// types it supports.
+// types it supports in its package documentation, under "As".
 func (d *Delivery) As(target any) bool {
-	return As(d.Raw, target)
+	return rawvalue.As(d.raw, target)
+}
+
+func init() {
+	rawvalue.SetDelivery = func(d, v any) { d.(*Delivery).raw = v }
+	rawvalue.GetDelivery = func(d any) any { return d.(*Delivery).raw }
 }

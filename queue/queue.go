@@ -46,18 +46,29 @@ type Queue interface {
 
 // ReceiveOptions tune one call to [Receiver.Receive]. The zero value asks for
 // one message with the queue's default wait and visibility timeout.
+//
+// Every options struct of postroom follows one rule: zero means the default,
+// and each field says what its default is; where a field mirrors an SQS
+// parameter, its default is what SQS does when the parameter is omitted.
 type ReceiveOptions struct {
 	// MaxMessages is how many messages to return at most: 1 to the driver's
 	// batch limit (10 for SQS and memory). Zero means 1.
 	MaxMessages int
 
 	// WaitTime is how long to wait for a first message (a long poll; SQS
-	// allows up to 20 s). Zero uses the queue's default wait; a negative
-	// value returns at once (a short poll).
+	// and memory allow up to 20 s). Zero means the receiver's default: on
+	// SQS and memory the queue's ReceiveMessageWaitTimeSeconds (0, a short
+	// poll, unless the queue sets one); on the broker drivers their
+	// Options.WaitTime (20 s). Negative values are invalid.
 	WaitTime time.Duration
 
+	// NoWait returns at once with what is ready (a short poll), whatever
+	// WaitTime and the queue's default say.
+	NoWait bool
+
 	// VisibilityTimeout overrides the queue's visibility timeout for the
-	// returned messages. Zero uses the queue's default.
+	// returned messages. Zero means the queue's own. (SQS's explicit 0 has
+	// the effect of Nack with no delay right after the receive.)
 	VisibilityTimeout time.Duration
 }
 
@@ -86,6 +97,12 @@ type Stats struct {
 	Visible  int // ready to be received
 	InFlight int // received and neither acked nor visible again
 	Delayed  int // sent or nacked with a delay that has not passed
+
+	// OldestAge is the age of the oldest message not deleted, counted from
+	// when it was enqueued (SQS's ApproximateAgeOfOldestMessage metric,
+	// what queue-depth autoscaling reads); 0 for an empty queue or where
+	// the transport cannot tell.
+	OldestAge time.Duration
 }
 
 // A Describer reports static facts about a queue that helpers adapt to.

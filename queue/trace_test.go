@@ -288,7 +288,7 @@ func TestTraceSenderFullAttributes(t *testing.T) {
 		ctx, _ := rec.Tracer("app").Start(context.Background(), "request")
 		s := queue.TraceSender(q, queue.TraceOptions{TracerProvider: rec})
 		require.NoError(t, s.Send(ctx, &queue.Message{Body: []byte("x"), Attributes: attrs}))
-		ds, err := q.Receive(context.Background(), queue.ReceiveOptions{WaitTime: -1})
+		ds, err := q.Receive(context.Background(), queue.ReceiveOptions{NoWait: true})
 		require.NoError(t, err)
 		require.Len(t, ds, 1)
 		assert.Len(t, ds[0].Attributes, 10)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -131,7 +132,9 @@ func TestRetryPublishingStripsDeadLetterHeaders(t *testing.T) {
 		Headers: amqp091.Table{"keep": "me", "x-death": []any{}, "x-last-death-reason": "expired", hdrDeliveryCount: int64(1), hdrReceiveCount: int64(1)},
 	}
 	first := time.UnixMilli(1_700_000_000_000)
-	p := retryPublishing(&queue.Delivery{Message: queue.Message{ID: "m1"}, ReceiveCount: 3, FirstReceivedAt: first, Raw: &raw}, time.Now())
+	d := &queue.Delivery{Message: queue.Message{ID: "m1"}, ReceiveCount: 3, FirstReceivedAt: first}
+	rawvalue.Set(d, &raw)
+	p := retryPublishing(d, time.Now())
 	assert.Equal(t, amqp091.Table{"keep": "me", hdrReceiveCount: int64(3), hdrFirstReceived: first.UnixMilli()}, p.Headers)
 	assert.Equal(t, "m1", p.MessageId)
 	assert.Equal(t, amqp091.Persistent, p.DeliveryMode)

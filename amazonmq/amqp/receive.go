@@ -12,6 +12,7 @@ import (
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -142,10 +143,12 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions) ([]*q
 	}
 	wait := opts.WaitTime
 	switch {
+	case opts.NoWait:
+		wait = 0
 	case wait == 0:
 		wait = r.b.cfg.WaitTime
 	case wait < 0:
-		wait = 0
+		return nil, errInvalid("receive", "WaitTime %v is negative", wait)
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -240,8 +243,8 @@ func toDelivery(qd *queue.Delivery, d *amqp091.Delivery, epoch uint64, now time.
 		ReceiveCount: receiveCount(d),
 		SentAt:       d.Timestamp,
 		ReceivedAt:   now,
-		Raw:          d,
 	}
+	rawvalue.Set(qd, d)
 	if d.Headers != nil {
 		if g, ok := d.Headers[hdrGroupID].(string); ok {
 			qd.GroupID = g
@@ -411,7 +414,7 @@ func (r *receiver) nack(ctx context.Context, delay time.Duration, ds []*queue.De
 // retryPublishing is the copy of d that Nack sends through a retry queue.
 func retryPublishing(d *queue.Delivery, now time.Time) amqp091.Publishing {
 	var p amqp091.Publishing
-	if raw, ok := d.Raw.(*amqp091.Delivery); ok && raw != nil {
+	if raw, ok := rawvalue.Get(d).(*amqp091.Delivery); ok && raw != nil {
 		p = amqp091.Publishing{
 			Headers:         make(amqp091.Table, len(raw.Headers)+2),
 			ContentType:     raw.ContentType,

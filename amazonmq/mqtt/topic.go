@@ -11,6 +11,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/longpoll"
+	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -271,7 +272,8 @@ func (sub *Subscription) handOut(e *entry, now time.Time) *queue.Delivery {
 	sub.seq++
 	e.receipt = strconv.FormatUint(e.l.gen, 36) + "." + strconv.FormatUint(sub.seq, 36)
 	sub.inflight[e.receipt] = e
-	d := &queue.Delivery{Receipt: e.receipt, ReceiveCount: 1, FirstReceivedAt: now, ReceivedAt: now, Raw: e.m}
+	d := &queue.Delivery{Receipt: e.receipt, ReceiveCount: 1, FirstReceivedAt: now, ReceivedAt: now}
+	rawvalue.Set(d, e.m)
 	if e.m.Duplicate() {
 		d.ReceiveCount = 2
 	}

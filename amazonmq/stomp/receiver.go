@@ -11,6 +11,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/longpoll"
+	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -251,15 +252,16 @@ func (r *receiver) handOut(e *entry, now time.Time) *queue.Delivery {
 		}
 	}
 	r.inflight[e.receipt] = e
-	return &queue.Delivery{
+	d := &queue.Delivery{
 		Message:         rv.msg,
 		Receipt:         e.receipt,
 		ReceiveCount:    e.count,
 		SentAt:          rv.sentAt,
 		FirstReceivedAt: e.first,
 		ReceivedAt:      now,
-		Raw:             e.f,
 	}
+	rawvalue.Set(d, e.f)
+	return d
 }
 
 // settling takes the entries of ds out of the in-flight set for ack or

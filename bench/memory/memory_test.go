@@ -44,7 +44,7 @@ func BenchmarkPostroom(b *testing.B) {
 		if err := q.Send(ctx, msgs...); err != nil {
 			b.Fatal(err)
 		}
-		ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: -1})
+		ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
 		if err != nil || len(ds) != 10 {
 			b.Fatal(len(ds), err)
 		}

@@ -148,7 +148,7 @@ func benchPostroom(b *testing.B, senders, perSend int) {
 		b.Fatal(err)
 	}
 	// Subscribe before the clock starts, as the raw consumer does.
-	if _, err := cq.Receive(ctx, queue.ReceiveOptions{WaitTime: -1}); err != nil {
+	if _, err := cq.Receive(ctx, queue.ReceiveOptions{NoWait: true}); err != nil {
 		b.Fatal(err)
 	}
 

@@ -13,7 +13,7 @@ import (
 
 // Limits returns how many messages a Receive with opts takes at most
 // (opts.MaxMessages; 1 when zero) and how long it waits for the first
-// (opts.WaitTime; def when zero, not at all when negative). It fails when
+// (opts.WaitTime; def when zero, not at all with opts.NoWait). It fails when
 // MaxMessages is negative or over maxBatch; the error says so without an
 // operation or a sentinel, for the driver to wrap.
 func Limits(opts queue.ReceiveOptions, maxBatch int, def time.Duration) (n int, wait time.Duration, err error) {
@@ -26,10 +26,12 @@ func Limits(opts queue.ReceiveOptions, maxBatch int, def time.Duration) (n int, 
 	}
 	wait = opts.WaitTime
 	switch {
+	case opts.NoWait:
+		wait = 0
 	case wait == 0:
 		wait = def
 	case wait < 0:
-		wait = 0
+		return 0, 0, fmt.Errorf("WaitTime %v (want 0 or more)", wait)
 	}
 	return n, wait, nil
 }

@@ -25,7 +25,7 @@ func TestLimits(t *testing.T) {
 	assert.Equal(t, 1, n)
 	assert.Equal(t, 20*time.Second, wait)
 
-	n, wait, err = Limits(queue.ReceiveOptions{MaxMessages: 100, WaitTime: -1}, 100, 20*time.Second)
+	n, wait, err = Limits(queue.ReceiveOptions{MaxMessages: 100, NoWait: true}, 100, 20*time.Second)
 	require.NoError(t, err)
 	assert.Equal(t, 100, n)
 	assert.Zero(t, wait, "a negative wait is a short poll")
