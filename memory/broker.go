@@ -17,6 +17,8 @@ import (
 // attributes as delivery attributes. It never
 // disconnects: its state is Connected until Close, then Closed.
 type Broker struct {
+	world *World // of the queues and topics; not holding them
+
 	mu      sync.Mutex // guards everything below
 	closed  bool
 	queues  map[string]*Queue
@@ -30,6 +32,7 @@ var _ broker.Broker = (*Broker)(nil)
 // NewBroker returns a new, empty broker.
 func NewBroker() *Broker {
 	return &Broker{
+		world:   NewWorld(WorldOptions{}),
 		queues:  make(map[string]*Queue),
 		topics:  make(map[string]*Topic),
 		watches: make(map[int]func(broker.StateChange)),
@@ -62,7 +65,7 @@ func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 	if len(name) > 5 && name[len(name)-5:] == ".fifo" {
 		opts.ContentBasedDeduplication = true
 	}
-	q, err := NewQueue(name, opts)
+	q, err := newQueue(b.world, name, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +87,7 @@ func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
 	if len(name) > 5 && name[len(name)-5:] == ".fifo" {
 		opts.ContentBasedDeduplication = true
 	}
-	t, err := NewTopic(name, opts)
+	t, err := newTopic(b.world, name, opts)
 	if err != nil {
 		return nil, err
 	}

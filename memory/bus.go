@@ -32,7 +32,6 @@ const (
 	// takes.
 	MinMaxEventAge = time.Minute
 
-	awsAccount  = "000000000000"
 	timeLayout  = "2006-01-02T15:04:05Z"
 	defaultBus  = "default"
 	maxBusName  = 256
@@ -68,8 +67,8 @@ type BusOptions struct {
 // add up to more than BusOptions.MaxEntrySize fail the whole call.
 //
 // Targets receive the event as EventBridge writes it: the fields version,
-// id, detail-type, source, account (000000000000), time (UTC, to the
-// second), region (us-east-1), resources and detail, in that order,
+// id, detail-type, source, account (the world's), time (UTC, to the
+// second), region (the world's), resources and detail, in that order,
 // without white space; the detail keeps its key order. A replayed event
 // has a replay-name after region.
 //
@@ -81,8 +80,9 @@ type BusOptions struct {
 // queue.Sender (an SQS target; a FIFO queue needs Target.MessageGroupID and,
 // as on AWS, content-based deduplication, since EventBridge sends no
 // deduplication id), a memory topic or any pubsub.Publisher (an SNS
-// target), a Go function (a Lambda target), or the ARN of a memory queue
-// or topic opened by URL ("arn:aws:sqs:us-east-1:000000000000:orders").
+// target), a Go function (a Lambda target), or the ARN of a queue or topic
+// of the bus's World ("arn:aws:sqs:us-east-1:000000000000:orders"), looked
+// up at each delivery.
 // Each target may replace the event with its Input, the part of the event
 // its InputPath selects, or the output of its InputTransformer.
 //
@@ -136,6 +136,7 @@ type BusOptions struct {
 // MalformedDetail), matching the sentinels of package queue,
 // eventbus.ErrInvalidPattern and eventbus.ErrLimitExceeded.
 type Bus struct {
+	world   *World
 	name    string
 	arn     string
 	opts    BusOptions
@@ -161,10 +162,26 @@ var (
 	_ eventbus.Replayer    = (*Bus)(nil)
 )
 
-// NewBus returns a new bus. Its name follows EventBridge's rules: 1 to 256
-// characters from [/.\-_A-Za-z0-9]; "default" names the account's default
-// bus, whose rule ARNs do not include the bus name.
+// NewBus returns a new bus in a new world of its own (see World). Its name
+// follows EventBridge's rules: 1 to 256 characters from [/.\-_A-Za-z0-9];
+// "default" names the account's default bus, whose rule ARNs do not include
+// the bus name: NewBus("default", opts) returns the new world's default bus
+// made with opts.
 func NewBus(name string, opts BusOptions) (*Bus, error) {
+	w := NewWorld(WorldOptions{})
+	if name == defaultBus {
+		b, err := newBus(w, name, opts)
+		if err != nil {
+			return nil, err
+		}
+		w.buses[name] = b
+		return b, nil
+	}
+	return w.NewBus(name, opts)
+}
+
+// newBus makes a bus of w without adding it to w.
+func newBus(w *World, name string, opts BusOptions) (*Bus, error) {
 	if !validName(name, maxBusName, true) {
 		return nil, invalidParam("create", "1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+", name)
 	}
@@ -180,8 +197,9 @@ func NewBus(name string, opts BusOptions) (*Bus, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Bus{
+		world:    w,
 		name:     name,
-		arn:      "arn:aws:events:" + region + ":" + awsAccount + ":event-bus/" + name,
+		arn:      w.busARN(name),
 		opts:     opts,
 		backoff:  backoff,
 		ctx:      ctx,
@@ -196,9 +214,11 @@ func NewBus(name string, opts BusOptions) (*Bus, error) {
 // Name returns the bus's name.
 func (b *Bus) Name() string { return b.name }
 
-// ARN returns the ARN the bus would have on AWS, in account 000000000000 of
-// us-east-1.
+// ARN returns the bus's ARN, in its world's account and region.
 func (b *Bus) ARN() string { return b.arn }
+
+// World returns the world the bus belongs to.
+func (b *Bus) World() *World { return b.world }
 
 // Close closes the bus: later calls fail with an error matching
 // postroom.ErrClosed, the context of running function targets is cancelled,
@@ -246,7 +266,7 @@ func (b *Bus) Put(ctx context.Context, events ...*eventbus.Event) error {
 			fail(i, err)
 			continue
 		}
-		env, ok := appendEnvelope(nil, ids[i*idLen:(i+1)*idLen], e, eventTime(e, now), "")
+		env, ok := b.appendEnvelope(nil, ids[i*idLen:(i+1)*idLen], e, eventTime(e, now), "")
 		if !ok {
 			fail(i, errMalformedDetail())
 			continue
@@ -364,7 +384,8 @@ func jsonObject(b []byte) bool {
 // appendEnvelope appends the event as EventBridge delivers it, minified, in
 // EventBridge's field order, with a replay-name when replay is not empty.
 // It reports false when e.Detail is not valid JSON.
-func appendEnvelope(dst []byte, id string, e *eventbus.Event, at time.Time, replay string) ([]byte, bool) {
+func (b *Bus) appendEnvelope(dst []byte, id string, e *eventbus.Event, at time.Time, replay string) ([]byte, bool) {
+	w := b.world
 	buf := bytes.NewBuffer(dst)
 	buf.Grow(192 + len(e.Source) + len(e.DetailType) + len(e.Detail) + len(replay))
 	buf.WriteString(`{"version":"0","id":"`)
@@ -373,9 +394,13 @@ func appendEnvelope(dst []byte, id string, e *eventbus.Event, at time.Time, repl
 	writeJSONString(buf, e.DetailType)
 	buf.WriteString(`,"source":`)
 	writeJSONString(buf, e.Source)
-	buf.WriteString(`,"account":"` + awsAccount + `","time":"`)
+	buf.WriteString(`,"account":"`)
+	buf.WriteString(w.account)
+	buf.WriteString(`","time":"`)
 	buf.Write(at.UTC().AppendFormat(buf.AvailableBuffer(), timeLayout))
-	buf.WriteString(`","region":"` + region + `"`)
+	buf.WriteString(`","region":"`)
+	buf.WriteString(w.region)
+	buf.WriteByte('"')
 	if replay != "" {
 		buf.WriteString(`,"replay-name":`)
 		writeJSONString(buf, replay)

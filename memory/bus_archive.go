@@ -56,7 +56,7 @@ func (b *Bus) CreateArchive(ctx context.Context, name string, opts eventbus.Arch
 	}
 	a := &archive{info: eventbus.Archive{
 		Name:         name,
-		ARN:          "arn:aws:events:" + region + ":" + awsAccount + ":archive/" + name,
+		ARN:          "arn:aws:events:" + b.world.region + ":" + b.world.account + ":archive/" + name,
 		Description:  opts.Description,
 		EventPattern: opts.EventPattern,
 		Retention:    (opts.Retention + day - 1) / day * day,
@@ -200,7 +200,7 @@ func (b *Bus) StartReplay(ctx context.Context, opts eventbus.ReplayOptions) (eve
 	now := time.Now()
 	rep := eventbus.Replay{
 		Name:            opts.Name,
-		ARN:             "arn:aws:events:" + region + ":" + awsAccount + ":replay/" + opts.Name,
+		ARN:             "arn:aws:events:" + b.world.region + ":" + b.world.account + ":replay/" + opts.Name,
 		Archive:         opts.Archive,
 		State:           eventbus.ReplayRunning,
 		Start:           opts.Start,

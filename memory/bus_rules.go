@@ -33,7 +33,7 @@ func (r *busRule) enabled() bool { return r.def.State != eventbus.Disabled }
 // ruleARN is the ARN of a rule of the bus: on the default bus
 // …:rule/<name>, on another …:rule/<bus>/<name>.
 func (b *Bus) ruleARN(name string) string {
-	prefix := "arn:aws:events:" + region + ":" + awsAccount + ":rule/"
+	prefix := "arn:aws:events:" + b.world.region + ":" + b.world.account + ":rule/"
 	if b.name == defaultBus {
 		return prefix + name
 	}
@@ -192,7 +192,7 @@ func (b *Bus) PutTargets(ctx context.Context, rule string, targets ...eventbus.T
 	}
 	compiled := make([]*busTarget, len(targets))
 	for i, t := range targets {
-		ct, err := compileTarget(i+1, t)
+		ct, err := b.world.compileTarget(i+1, t)
 		if err != nil {
 			return err
 		}

@@ -59,7 +59,7 @@ type busTarget struct {
 
 // compileTarget validates the n-th target of a PutTargets call (1-based)
 // as EventBridge does and compiles it.
-func compileTarget(n int, t eventbus.Target) (*busTarget, error) {
+func (w *World) compileTarget(n int, t eventbus.Target) (*busTarget, error) {
 	const op = "puttargets"
 	if !validName(t.ID, maxTargetID, false) {
 		return nil, nameError(op, fmt.Sprintf("targets.%d.member.id", n), t.ID, maxTargetID)
@@ -68,21 +68,21 @@ func compileTarget(n int, t eventbus.Target) (*busTarget, error) {
 	kinds := 0
 	if t.Queue != nil {
 		kinds++
-		ct.kind, ct.arn = queueTarget, senderARN(t.Queue)
+		ct.kind, ct.arn = queueTarget, w.senderARN(t.Queue)
 		if d, ok := t.Queue.(queue.Describer); ok && d.Describe().FIFO {
 			ct.fifo = true
 		}
 	}
 	if t.Topic != nil {
 		kinds++
-		ct.kind, ct.arn = topicTarget, publisherARN(t.Topic)
+		ct.kind, ct.arn = topicTarget, w.publisherARN(t.Topic)
 		if tp, ok := t.Topic.(*Topic); ok {
 			ct.fifo = tp.fifo
 		}
 	}
 	if t.Func != nil {
 		kinds++
-		ct.kind, ct.arn = funcTarget, "arn:aws:lambda:"+region+":"+awsAccount+":function:"+t.ID
+		ct.kind, ct.arn = funcTarget, "arn:aws:lambda:"+w.region+":"+w.account+":function:"+t.ID
 	}
 	if t.ARN != "" {
 		kinds++
@@ -172,19 +172,19 @@ func cloneTarget(t eventbus.Target) eventbus.Target {
 }
 
 // senderARN names a queue target: its ARN when it has one.
-func senderARN(s queue.Sender) string {
+func (w *World) senderARN(s queue.Sender) string {
 	if a, ok := s.(interface{ ARN() string }); ok {
 		return a.ARN()
 	}
-	return "arn:aws:sqs:" + region + ":" + awsAccount + ":" + fmt.Sprintf("%T", s)
+	return w.sqsARN(fmt.Sprintf("%T", s))
 }
 
 // publisherARN names a topic target: its ARN when it has one.
-func publisherARN(p pubsub.Publisher) string {
+func (w *World) publisherARN(p pubsub.Publisher) string {
 	if a, ok := p.(interface{ ARN() string }); ok {
 		return a.ARN()
 	}
-	return "arn:aws:sns:" + region + ":" + awsAccount + ":" + fmt.Sprintf("%T", p)
+	return w.snsARN(fmt.Sprintf("%T", p))
 }
 
 // A job is the delivery of one event to one target.
@@ -298,7 +298,7 @@ func (b *Bus) send(j *job, in []byte) error {
 	case topicTarget:
 		return publishTopic(b.ctx, t.def.Topic, t, in)
 	}
-	s, p := resolveARN(t.def.ARN)
+	s, p := b.resolveARN(t.def.ARN)
 	switch {
 	case s != nil:
 		return sendQueue(b.ctx, s, t, in)
@@ -306,7 +306,7 @@ func (b *Bus) send(j *job, in []byte) error {
 		return publishTopic(b.ctx, p, t, in)
 	}
 	return &postroom.Error{Pkg: "memory", Op: "deliver", Code: "NO_RESOURCE",
-		Message: "target " + t.def.ARN + " is not a memory queue or topic opened by URL", Kind: postroom.ErrNotFound}
+		Message: "target " + t.def.ARN + " is not a queue or topic of the bus's world", Kind: postroom.ErrNotFound}
 }
 
 func sendQueue(ctx context.Context, s queue.Sender, t *busTarget, in []byte) error {
@@ -344,21 +344,15 @@ func (b *Bus) call(f func(context.Context, []byte) error, in []byte) (err error)
 	return f(b.ctx, append([]byte(nil), in...))
 }
 
-// resolveARN finds the memory queue or topic opened by URL that an SQS or
-// SNS ARN of account 000000000000 in us-east-1 names.
-func resolveARN(arn string) (queue.Sender, pubsub.Publisher) {
-	const sqs, sns = "arn:aws:sqs:" + region + ":" + awsAccount + ":", "arn:aws:sns:" + region + ":" + awsAccount + ":"
-	urlMu.Lock()
-	defer urlMu.Unlock()
-	switch {
-	case strings.HasPrefix(arn, sqs):
-		if q, ok := urlQueues[strings.TrimPrefix(arn, sqs)]; ok {
+// resolveARN finds the queue or topic of the bus's world that an SQS or
+// SNS ARN names.
+func (b *Bus) resolveARN(arn string) (queue.Sender, pubsub.Publisher) {
+	if strings.HasPrefix(arn, "arn:aws:sqs:") {
+		if q, err := b.world.QueueByARN(arn); err == nil {
 			return q, nil
 		}
-	case strings.HasPrefix(arn, sns):
-		if t, ok := urlTopics[strings.TrimPrefix(arn, sns)]; ok {
-			return nil, t
-		}
+	} else if t, err := b.world.TopicByARN(arn); err == nil {
+		return nil, t
 	}
 	return nil, nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -338,21 +337,26 @@ func (c *calls) get() []time.Time {
 	return slices.Clone(c.times)
 }
 
-// TestBusQueueTargets checks FIFO queue targets and targets named by ARN.
+// TestBusQueueTargets checks FIFO queue targets and targets named by ARN,
+// which resolve within the bus's world.
 func TestBusQueueTargets(t *testing.T) {
-	b := newBus(t, memory.BusOptions{})
+	w := newWorld(t, memory.WorldOptions{})
+	b, err := w.NewBus("queue-targets", memory.BusOptions{})
+	require.NoError(t, err)
 	dlq := newQueue(t, "queue-targets-dlq", memory.QueueOptions{})
 	cbd := newQueue(t, "cbd.fifo", memory.QueueOptions{ContentBasedDeduplication: true})
 	noCBD := newQueue(t, "nocbd.fifo", memory.QueueOptions{})
-	qu, err := queue.Open(ctx, "mem://bus-arn-target")
+	qu, err := w.NewQueue("bus-arn-target", memory.QueueOptions{})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = qu.Close() })
-	tp, err := pubsub.Open(ctx, "mem://bus-arn-topic")
+	tp, err := w.OpenTopic(ctx, "mem://bus-arn-topic")
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = tp.Close() })
 	viaTopic := newQueue(t, "via-topic", memory.QueueOptions{})
-	_, err = tp.(*memory.Topic).SubscribeQueue(viaTopic, memory.SubscriptionOptions{RawDelivery: true})
+	_, err = tp.SubscribeQueue(viaTopic, memory.SubscriptionOptions{RawDelivery: true})
 	require.NoError(t, err)
+	// The default world holds a queue of the same name: not the target.
+	other, err := queue.Open(ctx, "mem://bus-arn-target")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = other.Close() })
 
 	rule(t, b, "r", `{"source":["com.example.shop"]}`,
 		eventbus.Target{ID: "cbd", Queue: cbd, MessageGroupID: "orders", DeadLetter: dlq},
@@ -370,7 +374,10 @@ func TestBusQueueTargets(t *testing.T) {
 	assert.Len(t, drainBodies(t, viaTopic), 2)
 	got, err := qu.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
 	require.NoError(t, err)
-	assert.Len(t, got, 2, "a queue opened by URL, named by its ARN")
+	assert.Len(t, got, 2, "a queue of the bus's world, named by its ARN")
+	got, err = other.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, NoWait: true})
+	require.NoError(t, err)
+	assert.Empty(t, got, "a queue of another world")
 
 	dead := recv(t, dlq, 10)
 	require.Len(t, dead, 4, "the queue without content-based deduplication and the missing one, twice each")

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"sync"
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
@@ -13,19 +12,21 @@ import (
 
 func init() { eventbus.Register(Scheme, busOpener{}) }
 
-// urlBuses are the buses opened by URL, by name, so that every Open of
-// "mem://orders" in a process reaches the same bus while it is open.
-var (
-	urlBusMu sync.Mutex // guards urlBuses
-	urlBuses = map[string]*Bus{}
-)
-
 type busOpener struct{}
 
-// OpenBus opens "mem://<bus-name>?<options>" with the query parameter
-// max_entry_size (bytes). Every Open of a name in a process returns the
-// same bus while it is open; a later Open must not ask for other options.
+// OpenBus opens a mem:// bus URL in the default world.
 func (busOpener) OpenBus(ctx context.Context, u *url.URL) (eventbus.Bus, error) {
+	b, err := Default().openBus(u)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// openBus opens "mem://<bus-name>?<options>" with the query parameter
+// max_entry_size (bytes). Every Open of a name in the world returns the
+// same bus while it is open; a later Open must not ask for other options.
+func (w *World) openBus(u *url.URL) (*Bus, error) {
 	name := u.Host + u.Path
 	if u.Opaque != "" {
 		name = u.Opaque
@@ -44,20 +45,23 @@ func (busOpener) OpenBus(ctx context.Context, u *url.URL) (eventbus.Bus, error) 
 			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), postroom.ErrInvalid, key, val, err)
 		}
 	}
-	urlBusMu.Lock()
-	defer urlBusMu.Unlock()
-	if b, ok := urlBuses[name]; ok && !b.isClosed() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errWorldClosed("open")
+	}
+	if b := w.liveBus(name); b != nil {
 		if u.RawQuery != "" && (o.MaxEntrySize != 0 && o.MaxEntrySize != b.opts.MaxEntrySize) {
 			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "ResourceAlreadyExistsException",
 				Message: "Event bus " + name + " already exists with other options.", Kind: postroom.ErrExists}
 		}
 		return b, nil
 	}
-	b, err := NewBus(name, o)
+	b, err := newBus(w, name, o)
 	if err != nil {
 		return nil, err
 	}
-	urlBuses[name] = b
+	w.buses[name] = b
 	return b, nil
 }
 

@@ -16,6 +16,22 @@
 // testing/synctest bubble where a 12-hour visibility timeout passes in an
 // instant.
 //
+// # Worlds
+//
+// A [World] holds queues, topics and buses by name and by ARN, the way one
+// AWS account in one region does; its ARNs and queue URLs name its account
+// and region. Within a world a redrive policy, an SNS subscription
+// ([Topic.SubscribeQueueARN]) and an EventBridge target can name a queue or
+// topic by ARN. Worlds share nothing, so a test that makes its own with
+// [NewWorld] does not see another's "orders":
+//
+//	w := memory.NewWorld(memory.WorldOptions{})
+//	defer w.Close()
+//	q, err := w.NewQueue("orders", memory.QueueOptions{})
+//
+// The package-level [NewQueue], [NewTopic] and [NewBus] make each resource
+// in a new world of its own; mem:// URLs open resources of [Default].
+//
 // # URLs
 //
 // The package registers the "mem" scheme with queue.Open, pubsub.Open,
@@ -25,10 +41,13 @@
 //	mem://orders.fifo?content_based_deduplication=true
 //	mem://orders?dlq=orders-dlq&max_receive_count=3
 //
-// Every Open of a name in one process returns the same queue; see
-// openQueueURL's parameters in the source for the full list: visibility,
-// delay, retention, wait, max_message_size, fifo,
-// content_based_deduplication, deduplication_scope, dlq and
+// URLs opened through queue.Open, pubsub.Open and eventbus.Open name
+// resources of the default world ([Default]), so every Open of a name in a
+// process returns the same queue; [World.OpenQueue], [World.OpenTopic] and
+// [World.OpenBus] open URLs in another world. Queue URLs take visibility,
+// delay, retention, wait (durations), max_message_size, fifo,
+// content_based_deduplication, deduplication_scope ("queue" or
+// "messageGroup"), dlq (the name or ARN of a queue of the same world) and
 // max_receive_count.
 //
 // Topic URLs take fifo, content_based_deduplication, deduplication_scope

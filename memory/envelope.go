@@ -36,11 +36,6 @@ type NotificationAttribute struct {
 	Value string `json:"Value"`
 }
 
-const (
-	region         = "us-east-1"
-	signingCertURL = "https://sns." + region + ".amazonaws.com/SimpleNotificationService-00000000000000000000000000000000.pem"
-)
-
 // signingKey signs notifications. The signature has SNS's form but is not
 // verifiable with AWS's certificates: a test can check that it is there
 // and stable, not that AWS made it.
@@ -56,7 +51,7 @@ func (n *notification) public(subARN string) *Notification {
 		Subject:        n.subject,
 		Message:        string(n.body),
 		Timestamp:      n.time.UTC().Format("2006-01-02T15:04:05.000Z"),
-		UnsubscribeURL: "https://sns." + region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + subARN,
+		UnsubscribeURL: "https://sns." + n.topic.world.region + ".amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + subARN,
 	}
 	if len(n.attrs) > 0 {
 		doc.MessageAttributes = make(map[string]NotificationAttribute, len(n.attrs))
@@ -71,7 +66,7 @@ func (n *notification) public(subARN string) *Notification {
 	if !n.topic.fifo {
 		doc.SignatureVersion = "1"
 		doc.Signature = sign(doc)
-		doc.SigningCertURL = signingCertURL
+		doc.SigningCertURL = "https://sns." + n.topic.world.region + ".amazonaws.com/SimpleNotificationService-00000000000000000000000000000000.pem"
 	}
 	return doc
 }

@@ -30,10 +30,14 @@ const (
 	purgeInterval            = 60 * time.Second
 )
 
+// DedupScope is the deduplication scope of a FIFO queue, spelled as SQS's
+// DeduplicationScope attribute.
+type DedupScope string
+
 // Deduplication scopes of FIFO queues.
 const (
-	ScopeQueue        = "queue"
-	ScopeMessageGroup = "messageGroup"
+	DedupScopeQueue        DedupScope = "queue"
+	DedupScopeMessageGroup DedupScope = "messageGroup"
 )
 
 // QueueOptions configure a memory queue, with SQS's names and defaults. The
@@ -61,8 +65,9 @@ type QueueOptions struct {
 	// ContentBasedDeduplication deduplicates FIFO messages without a
 	// DeduplicationID by the SHA-256 of their body.
 	ContentBasedDeduplication bool
-	// DeduplicationScope is ScopeQueue (the default) or ScopeMessageGroup.
-	DeduplicationScope string
+	// DeduplicationScope is DedupScopeQueue (the default) or
+	// DedupScopeMessageGroup.
+	DeduplicationScope DedupScope
 	// RedrivePolicy moves a message to a dead-letter queue once it has
 	// been received more than MaxReceiveCount times.
 	RedrivePolicy *RedrivePolicy
@@ -73,6 +78,11 @@ type RedrivePolicy struct {
 	// DeadLetterQueue receives the messages; it must be of the same kind
 	// (standard or FIFO) as the source queue.
 	DeadLetterQueue *Queue
+	// DeadLetterQueueARN names the dead-letter queue by ARN instead
+	// (SQS's deadLetterTargetArn): a queue of the same world, which must
+	// exist when the source queue is made. DeadLetterQueue wins when both
+	// are set.
+	DeadLetterQueueARN string
 	// MaxReceiveCount is 1 to 1,000.
 	MaxReceiveCount int
 }
@@ -81,6 +91,9 @@ type RedrivePolicy struct {
 // with NewQueue; it is safe for concurrent use.
 type Queue struct {
 	name  string
+	arn   string
+	url   string
+	world *World
 	token string // prefix of receipts, unique to this queue
 	opts  QueueOptions
 	fifo  bool
@@ -104,9 +117,15 @@ type Queue struct {
 
 var queueSerial atomic.Uint64
 
-// NewQueue returns a new queue. Its name follows SQS's rules: 1 to 80
-// characters from [A-Za-z0-9_-], with ".fifo" at the end of a FIFO queue's.
+// NewQueue returns a new queue in a new world of its own (see World). Its
+// name follows SQS's rules: 1 to 80 characters from [A-Za-z0-9_-], with
+// ".fifo" at the end of a FIFO queue's.
 func NewQueue(name string, opts QueueOptions) (*Queue, error) {
+	return NewWorld(WorldOptions{}).NewQueue(name, opts)
+}
+
+// newQueue makes a queue of w without adding it to w.
+func newQueue(w *World, name string, opts QueueOptions) (*Queue, error) {
 	fifo := opts.FIFO || strings.HasSuffix(name, ".fifo")
 	base := name
 	if fifo {
@@ -125,6 +144,9 @@ func NewQueue(name string, opts QueueOptions) (*Queue, error) {
 	}
 	q := &Queue{
 		name:  name,
+		arn:   w.sqsARN(name),
+		url:   w.queueURLBase + "/" + w.account + "/" + name,
+		world: w,
 		token: fmt.Sprintf("%x", queueSerial.Add(1)),
 		opts:  opts,
 		fifo:  fifo,
@@ -181,16 +203,17 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 	switch o.DeduplicationScope {
 	case "":
 		if fifo {
-			o.DeduplicationScope = ScopeQueue
+			o.DeduplicationScope = DedupScopeQueue
 		}
-	case ScopeQueue, ScopeMessageGroup:
+	case DedupScopeQueue, DedupScopeMessageGroup:
 	default:
 		return bad("DeduplicationScope", o.DeduplicationScope)
 	}
 	if rp := o.RedrivePolicy; rp != nil {
 		switch {
 		case rp.DeadLetterQueue == nil:
-			return bad("RedrivePolicy", nil)
+			return &postroom.Error{Pkg: "memory", Op: "create", Code: "InvalidParameterValue",
+				Message: "Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist.", Kind: postroom.ErrInvalid}
 		case rp.MaxReceiveCount < 1 || rp.MaxReceiveCount > 1000:
 			return &postroom.Error{Pkg: "memory", Op: "create", Code: "InvalidParameterValue",
 				Message: "Value " + fmt.Sprint(rp.MaxReceiveCount) + " for parameter RedrivePolicy is invalid. Reason: Invalid value for maxReceiveCount: " + fmt.Sprint(rp.MaxReceiveCount) + ", valid values are from 1 to 1000 both inclusive.",
@@ -207,12 +230,15 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 // Name returns the queue's name.
 func (q *Queue) Name() string { return q.name }
 
-// ARN returns the ARN the queue would have on AWS, in account
-// 000000000000 of us-east-1.
-func (q *Queue) ARN() string { return "arn:aws:sqs:us-east-1:000000000000:" + q.name }
+// ARN returns the queue's ARN, in its world's account and region.
+func (q *Queue) ARN() string { return q.arn }
 
-// URL returns the URL the queue would have on AWS.
-func (q *Queue) URL() string { return "https://sqs.us-east-1.amazonaws.com/000000000000/" + q.name }
+// URL returns the queue's URL: the one it would have on AWS, in its
+// world's account and region, or under the world's QueueURLBase.
+func (q *Queue) URL() string { return q.url }
+
+// World returns the world the queue belongs to.
+func (q *Queue) World() *World { return q.world }
 
 // Describe reports the queue's kind and limits.
 func (q *Queue) Describe() queue.Info {
@@ -226,8 +252,8 @@ func (q *Queue) Describe() queue.Info {
 }
 
 // Close closes the queue: pending long polls and every later call return an
-// error matching postroom.ErrClosed. A queue that was opened by URL stays
-// registered under its name.
+// error matching postroom.ErrClosed. Its world forgets it: a later
+// NewQueue or Open of its name makes a new queue.
 func (q *Queue) Close() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()

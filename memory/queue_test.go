@@ -446,7 +446,7 @@ func TestFIFO(t *testing.T) {
 }
 
 func TestDeduplicationScope(t *testing.T) {
-	q := newQueue(t, "scope.fifo", memory.QueueOptions{DeduplicationScope: memory.ScopeMessageGroup, ContentBasedDeduplication: true})
+	q := newQueue(t, "scope.fifo", memory.QueueOptions{DeduplicationScope: memory.DedupScopeMessageGroup, ContentBasedDeduplication: true})
 	sendBodies(t, q, "a", "same")
 	sendBodies(t, q, "b", "same")
 	sendBodies(t, q, "a", "same")

@@ -264,6 +264,12 @@ func (q *Queue) deadLetter(moved []*message) {
 		return
 	}
 	dlq := q.opts.RedrivePolicy.DeadLetterQueue
+	if dlq.isClosed() { // deleted: a queue of its ARN made since takes its place
+		var err error
+		if dlq, err = dlq.world.QueueByARN(dlq.arn); err != nil {
+			return
+		}
+	}
 	dlq.mu.Lock()
 	defer dlq.mu.Unlock()
 	if dlq.closed {

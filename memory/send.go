@@ -252,7 +252,7 @@ func (q *Queue) dedupKey(m *queue.Message) string {
 	if id == "" {
 		id = contentID(m.Body)
 	}
-	if q.opts.DeduplicationScope == ScopeMessageGroup {
+	if q.opts.DeduplicationScope == DedupScopeMessageGroup {
 		return m.GroupID + "\x00" + id
 	}
 	return id

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,7 @@ type Subscription struct {
 	topic  *Topic
 	arn    string
 	queue  *Queue // or nil
+	qarn   string // the queue's ARN, resolved in the topic's world at each delivery, or ""
 	fn     Func   // or nil
 	opts   SubscriptionOptions
 	owned  bool   // the queue was made by Subscribe and goes with it
@@ -81,6 +83,20 @@ func (t *Topic) SubscribeQueue(q *Queue, opts SubscriptionOptions) (*Subscriptio
 		return nil, snsInvalid("subscribe", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
 	return t.subscribe(&Subscription{queue: q, opts: opts})
+}
+
+// SubscribeQueueARN subscribes the queue of the topic's world that an SQS
+// ARN names. As on SNS, the queue is found by its ARN at each delivery: a
+// message published while no such queue exists goes to the subscription's
+// dead-letter queue, and a queue deleted and made again receives again.
+func (t *Topic) SubscribeQueueARN(arn string, opts SubscriptionOptions) (*Subscription, error) {
+	if _, ok := nameFromARN(arn, t.world.sqsARN("")); !ok {
+		return nil, snsInvalid("subscribe", "Invalid parameter: SQS endpoint ARN")
+	}
+	if strings.HasSuffix(arn, ".fifo") && !t.fifo {
+		return nil, snsInvalid("subscribe", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
+	}
+	return t.subscribe(&Subscription{qarn: arn, opts: opts})
 }
 
 // SubscribeFunc subscribes a function, called for every admitted message in
@@ -121,7 +137,7 @@ func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsu
 	if t.fifo {
 		name = trimFIFO(name) + ".fifo"
 	}
-	q, err := NewQueue(name, QueueOptions{})
+	q, err := newQueue(t.world, name, QueueOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -180,8 +196,15 @@ func (t *Topic) subscribe(s *Subscription) (*Subscription, error) {
 func (s *Subscription) ARN() string { return s.arn }
 
 // Queue returns the queue the subscription delivers into, or nil for a
-// function subscription.
-func (s *Subscription) Queue() *Queue { return s.queue }
+// function subscription. A subscription by ARN returns the queue of its
+// world the ARN names now, or nil.
+func (s *Subscription) Queue() *Queue {
+	if s.qarn != "" {
+		q, _ := s.topic.world.QueueByARN(s.qarn)
+		return q
+	}
+	return s.queue
+}
 
 // SetFilterPolicy replaces the subscription's filter policy; an empty
 // policy admits every message. The change applies to the next publish (SNS
@@ -313,6 +336,14 @@ func (s *Subscription) deliver(n *notification) {
 		s.invoke(n)
 		return
 	}
+	q := s.queue
+	if s.qarn != "" {
+		var err error
+		if q, err = s.topic.world.QueueByARN(s.qarn); err != nil {
+			s.deadLetter(n, err.Error())
+			return
+		}
+	}
 	m := &queue.Message{}
 	if s.opts.RawDelivery {
 		if len(n.attrs) > 10 {
@@ -324,11 +355,11 @@ func (s *Subscription) deliver(n *notification) {
 	} else {
 		m.Body = n.envelope(s.arn)
 	}
-	if s.queue.fifo {
+	if q.fifo {
 		m.GroupID = n.groupID
 		m.DeduplicationID = n.dedupID
 	}
-	if err := s.queue.deliverFromTopic(m); err != nil {
+	if err := q.deliverFromTopic(m); err != nil {
 		s.deadLetter(n, err.Error())
 	}
 }
@@ -397,7 +428,7 @@ func (s *Subscription) deadLetter(n *notification, why string) {
 	if len(attrs) > 10 {
 		m.Attributes = nil
 	}
-	if s.queue != nil && s.queue.fifo {
+	if s.queue != nil && s.queue.fifo || strings.HasSuffix(s.qarn, ".fifo") {
 		m.GroupID, m.DeduplicationID = n.groupID, n.dedupID
 	}
 	_ = s.opts.DeadLetter.Send(context.Background(), m) // nowhere left to report to

@@ -21,10 +21,14 @@ const (
 	maxSubjectLen           = 100
 )
 
-// Deduplication scopes of FIFO topics (SNS FifoThroughputScope).
+// TopicDedupScope is the deduplication scope of a FIFO topic, spelled as
+// SNS's FifoThroughputScope attribute.
+type TopicDedupScope string
+
+// Deduplication scopes of FIFO topics.
 const (
-	TopicScopeTopic        = "Topic"
-	TopicScopeMessageGroup = "MessageGroup"
+	TopicDedupScopeTopic        TopicDedupScope = "Topic"
+	TopicDedupScopeMessageGroup TopicDedupScope = "MessageGroup"
 )
 
 // TopicOptions configure a memory topic, with SNS's names and defaults. The
@@ -36,9 +40,9 @@ type TopicOptions struct {
 	// ContentBasedDeduplication deduplicates FIFO messages without a
 	// DeduplicationID by the SHA-256 of their body.
 	ContentBasedDeduplication bool
-	// DeduplicationScope is TopicScopeTopic (the default) or
-	// TopicScopeMessageGroup.
-	DeduplicationScope string
+	// DeduplicationScope is TopicDedupScopeTopic (the default) or
+	// TopicDedupScopeMessageGroup.
+	DeduplicationScope TopicDedupScope
 	// MaxMessageSize caps a message (body and attributes): 1 KiB to 1 MiB;
 	// 0 means 256 KiB.
 	MaxMessageSize int
@@ -50,10 +54,12 @@ type TopicOptions struct {
 // SNS invokes a Lambda function). Create one with NewTopic; it is safe for
 // concurrent use.
 type Topic struct {
-	name string
-	opts TopicOptions
-	fifo bool
-	raw  bool // every subscription delivers raw (topics of a Broker)
+	name  string
+	arn   string
+	world *World
+	opts  TopicOptions
+	fifo  bool
+	raw   bool // every subscription delivers raw (topics of a Broker)
 
 	mu     sync.Mutex // guards everything below
 	closed bool
@@ -72,9 +78,15 @@ var (
 	_ pubsub.Topic = (*Topic)(nil)
 )
 
-// NewTopic returns a new topic. Its name follows SNS's rules: 1 to 256
-// characters from [A-Za-z0-9_-], with ".fifo" at the end of a FIFO topic's.
+// NewTopic returns a new topic in a new world of its own (see World). Its
+// name follows SNS's rules: 1 to 256 characters from [A-Za-z0-9_-], with
+// ".fifo" at the end of a FIFO topic's.
 func NewTopic(name string, opts TopicOptions) (*Topic, error) {
+	return NewWorld(WorldOptions{}).NewTopic(name, opts)
+}
+
+// newTopic makes a topic of w without adding it to w.
+func newTopic(w *World, name string, opts TopicOptions) (*Topic, error) {
 	fifo := opts.FIFO || strings.HasSuffix(name, ".fifo")
 	base := name
 	if fifo {
@@ -91,10 +103,10 @@ func NewTopic(name string, opts TopicOptions) (*Topic, error) {
 	}
 	switch opts.DeduplicationScope {
 	case "":
-		opts.DeduplicationScope = TopicScopeTopic
-	case TopicScopeTopic, TopicScopeMessageGroup:
+		opts.DeduplicationScope = TopicDedupScopeTopic
+	case TopicDedupScopeTopic, TopicDedupScopeMessageGroup:
 	default:
-		return nil, snsInvalid("create", "Invalid parameter: Attributes Reason: FifoThroughputScope: Invalid value ["+opts.DeduplicationScope+"]. Please use either Topic or MessageGroup")
+		return nil, snsInvalid("create", "Invalid parameter: Attributes Reason: FifoThroughputScope: Invalid value ["+string(opts.DeduplicationScope)+"]. Please use either Topic or MessageGroup")
 	}
 	if opts.MaxMessageSize == 0 {
 		opts.MaxMessageSize = DefaultTopicMessageSize
@@ -104,6 +116,8 @@ func NewTopic(name string, opts TopicOptions) (*Topic, error) {
 	}
 	t := &Topic{
 		name:  name,
+		arn:   w.snsARN(name),
+		world: w,
 		opts:  opts,
 		fifo:  fifo,
 		named: make(map[string]*Subscription),
@@ -123,9 +137,11 @@ func snsInvalid(op, message string) *postroom.Error {
 // Name returns the topic's name.
 func (t *Topic) Name() string { return t.name }
 
-// ARN returns the ARN the topic would have on AWS, in account 000000000000
-// of us-east-1.
-func (t *Topic) ARN() string { return "arn:aws:sns:us-east-1:000000000000:" + t.name }
+// ARN returns the topic's ARN, in its world's account and region.
+func (t *Topic) ARN() string { return t.arn }
+
+// World returns the world the topic belongs to.
+func (t *Topic) World() *World { return t.world }
 
 // Close closes the topic: later publishes fail with an error matching
 // postroom.ErrClosed, pending function retries give up (their messages go to
@@ -295,7 +311,7 @@ func (t *Topic) dedupKey(m *pubsub.Message) string {
 	if id == "" {
 		id = contentID(m.Body)
 	}
-	if t.opts.DeduplicationScope == TopicScopeMessageGroup {
+	if t.opts.DeduplicationScope == TopicDedupScopeMessageGroup {
 		return m.GroupID + "\x00" + id
 	}
 	return id

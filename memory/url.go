@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/postroom/postroom"
@@ -21,22 +20,26 @@ func init() {
 	pubsub.Register(Scheme, topicOpener{})
 }
 
-// urlQueues are the queues opened by URL, by name, so that every Open of
-// "mem://orders" in a process reaches the same queue.
-var (
-	urlMu     sync.Mutex // guards urlQueues and urlTopics
-	urlQueues = map[string]*Queue{}
-	urlTopics = map[string]*Topic{}
-)
-
 type topicOpener struct{}
 
-// OpenTopic opens "mem://<name>?<options>" with the query parameters fifo,
-// content_based_deduplication, deduplication_scope ("Topic" or
-// "MessageGroup") and max_message_size. Every Open of a name in a process
-// returns the same topic while it is open.
+// OpenTopic opens a mem:// topic URL in the default world.
 func (topicOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+	t, err := Default().openTopic(u)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// openTopic opens "mem://<name>?<options>" with the query parameters fifo,
+// content_based_deduplication, deduplication_scope ("Topic" or
+// "MessageGroup") and max_message_size. Every Open of a name in the world
+// returns the same topic while it is open.
+func (w *World) openTopic(u *url.URL) (*Topic, error) {
 	name := u.Host + u.Path
+	if u.Opaque != "" {
+		name = u.Opaque
+	}
 	var o TopicOptions
 	for key, vals := range u.Query() {
 		val := vals[len(vals)-1]
@@ -47,7 +50,7 @@ func (topicOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, err
 		case "content_based_deduplication":
 			o.ContentBasedDeduplication, err = strconv.ParseBool(val)
 		case "deduplication_scope":
-			o.DeduplicationScope = val
+			o.DeduplicationScope = TopicDedupScope(val)
 		case "max_message_size":
 			o.MaxMessageSize, err = strconv.Atoi(val)
 		default:
@@ -57,16 +60,19 @@ func (topicOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, err
 			return nil, fmt.Errorf("memory: open %q: %w: query parameter %s=%q: %v", u.Redacted(), postroom.ErrInvalid, key, val, err)
 		}
 	}
-	urlMu.Lock()
-	defer urlMu.Unlock()
-	if t, ok := urlTopics[name]; ok && !t.isClosed() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errWorldClosed("open")
+	}
+	if t := w.liveTopic(name); t != nil {
 		return t, nil
 	}
-	t, err := NewTopic(name, o)
+	t, err := newTopic(w, name, o)
 	if err != nil {
 		return nil, err
 	}
-	urlTopics[name] = t
+	w.topics[name] = t
 	return t, nil
 }
 
@@ -76,16 +82,25 @@ func (t *Topic) isClosed() bool {
 	return t.closed
 }
 
-// openQueueURL opens "mem://<name>?<options>". The first Open of a name
+// openQueueURL opens a mem:// queue URL in the default world.
+func openQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
+	q, err := Default().openQueue(u)
+	if err != nil {
+		return nil, err
+	}
+	return q, nil
+}
+
+// openQueue opens "mem://<name>?<options>". The first Open of a name
 // creates the queue with the options; later ones return the same queue and
 // must not ask for different options.
 //
 // Query parameters: visibility, delay, retention, wait (durations such as
 // "30s"), max_message_size (bytes), content_based_deduplication (bool),
 // deduplication_scope ("queue" or "messageGroup"), fifo (bool; also implied
-// by a ".fifo" name), dlq (the name of another mem:// queue) with
-// max_receive_count.
-func openQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
+// by a ".fifo" name), dlq (the name or ARN of another queue of the world)
+// with max_receive_count.
+func (w *World) openQueue(u *url.URL) (*Queue, error) {
 	name := u.Host + u.Path
 	if u.Opaque != "" {
 		name = u.Opaque
@@ -94,28 +109,34 @@ func openQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("memory: open %q: %w", u.Redacted(), err)
 	}
-	urlMu.Lock()
-	defer urlMu.Unlock()
-	if q, ok := urlQueues[name]; ok && !q.isClosed() {
-		if len(u.RawQuery) > 0 && !sameOptions(q.opts, opts) {
-			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "QueueAlreadyExists",
-				Message: "A queue already exists with the same name and a different value for an attribute", Kind: postroom.ErrExists}
-		}
-		return q, nil
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil, errWorldClosed("open")
 	}
 	if dlq := u.Query().Get("dlq"); dlq != "" {
-		d, ok := urlQueues[dlq]
-		if !ok {
+		d := w.liveQueue(dlq)
+		if n, ok := nameFromARN(dlq, w.sqsARN("")); ok && d == nil {
+			d = w.liveQueue(n)
+		}
+		if d == nil {
 			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "AWS.SimpleQueueService.NonExistentQueue",
 				Message: fmt.Sprintf("Dead-letter queue %q does not exist: open it by URL first.", dlq), Kind: postroom.ErrNotFound}
 		}
 		opts.RedrivePolicy.DeadLetterQueue = d
 	}
-	q, err := NewQueue(name, opts)
+	if q := w.liveQueue(name); q != nil {
+		if len(u.RawQuery) > 0 && !sameOptions(q.opts, opts, q.fifo) {
+			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "QueueNameExists",
+				Message: "A queue already exists with the same name and a different value for attribute(s)", Kind: postroom.ErrExists}
+		}
+		return q, nil
+	}
+	q, err := newQueue(w, name, opts)
 	if err != nil {
 		return nil, err
 	}
-	urlQueues[name] = q
+	w.queues[name] = q
 	return q, nil
 }
 
@@ -125,13 +146,21 @@ func (q *Queue) isClosed() bool {
 	return q.closed
 }
 
-func sameOptions(a, b QueueOptions) bool {
+// sameOptions reports whether two queue options, the first of an existing
+// queue, ask for the same queue.
+func sameOptions(a, b QueueOptions, fifo bool) bool {
+	ra, rb := a.RedrivePolicy, b.RedrivePolicy
 	fill := func(o QueueOptions, fifo bool) QueueOptions {
 		_ = checkOptions(&o, fifo)
 		o.RedrivePolicy = nil
 		return o
 	}
-	return fill(a, a.FIFO) == fill(b, a.FIFO)
+	if (ra == nil) != (rb == nil) || ra != nil && (ra.DeadLetterQueue != rb.DeadLetterQueue || ra.MaxReceiveCount != rb.MaxReceiveCount) {
+		return false
+	}
+	a, b = fill(a, fifo), fill(b, fifo)
+	a.FIFO, b.FIFO = fifo, fifo
+	return a == b
 }
 
 func parseQueueOptions(v url.Values) (QueueOptions, error) {
@@ -155,7 +184,7 @@ func parseQueueOptions(v url.Values) (QueueOptions, error) {
 		case "content_based_deduplication":
 			o.ContentBasedDeduplication, err = strconv.ParseBool(val)
 		case "deduplication_scope":
-			o.DeduplicationScope = val
+			o.DeduplicationScope = DedupScope(val)
 		case "dlq":
 			if o.RedrivePolicy == nil {
 				o.RedrivePolicy = &RedrivePolicy{MaxReceiveCount: 10}
