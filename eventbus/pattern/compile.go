@@ -92,6 +92,13 @@ type compiler struct {
 	dialect Dialect
 	scope   Scope
 	rules   []*rule
+	// orIsField reads "$or" as an ordinary field name (see compile).
+	orIsField bool
+	// sawOr is set when a "$or" key was read as the $or operator, and
+	// orNotArray when the value of such a key was not an array.
+	sawOr, orNotArray bool
+	// combos is SNS's combination count of the parsed pattern.
+	combos int
 	// SNS bookkeeping
 	nested bool // an object value appeared below the top level
 }
@@ -118,26 +125,67 @@ func (c *compiler) next() token {
 	return t
 }
 
-func compile(src []byte, d Dialect, scope Scope) (p *Pattern, err error) {
-	c := &compiler{lx: newLexer(src), dialect: d, scope: scope}
+// compile compiles a pattern the way event-ruler's Machine.addRule does:
+// "$or" is first read as the $or operator and, when that reading is
+// invalid, as an ordinary field name, so that {"$or": {"a": ["x"]}} matches
+// an event field named "$or". When neither reading compiles, the error is
+// the field reading's if some "$or" was followed by something other than
+// an array (the pattern can then only mean a field), and the $or
+// reading's otherwise.
+func compile(src []byte, d Dialect, scope Scope) (*Pattern, error) {
+	c, err := parse(src, d, scope, false)
+	if err != nil && c.sawOr {
+		lc, lerr := parse(src, d, scope, true)
+		switch {
+		case lerr == nil:
+			c, err = lc, nil
+		case c.orNotArray:
+			err = lerr
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var p *Pattern
+	err = c.guard(func() { p = c.build(src) })
+	return p, err
+}
+
+// guard runs f, turning a compilation failure into its error.
+func (c *compiler) guard(f func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, ok := r.(failure)
+			fl, ok := r.(failure)
 			if !ok {
 				panic(r)
 			}
-			p, err = nil, f.err
+			err = fl.err
 		}
 	}()
-	if c.next().kind != tStartObject {
-		c.fail("Filter is not an object")
-	}
-	combos := c.parseObject(nil, false, 1, 1)
-	if err := c.lx.finish(); err != nil {
-		c.fail(err.Error())
-	}
-	if d == SNS {
-		c.checkSNS(src, combos)
+	f()
+	return nil
+}
+
+// parse parses src into c.rules.
+func parse(src []byte, d Dialect, scope Scope, orIsField bool) (*compiler, error) {
+	c := &compiler{lx: newLexer(src), dialect: d, scope: scope, orIsField: orIsField}
+	err := c.guard(func() {
+		if c.next().kind != tStartObject {
+			c.fail("Filter is not an object")
+		}
+		c.combos = c.parseObject(nil, false, 1, 1)
+		if err := c.lx.finish(); err != nil {
+			c.fail(err.Error())
+		}
+	})
+	return c, err
+}
+
+// build applies the checks that follow a successful parse and returns the
+// pattern.
+func (c *compiler) build(src []byte) *Pattern {
+	if c.dialect == SNS {
+		c.checkSNS(src, c.combos)
 	}
 	clauses := make([]*clauseSpec, 0, len(c.rules))
 	for _, r := range c.rules {
@@ -145,12 +193,12 @@ func compile(src []byte, d Dialect, scope Scope) (p *Pattern, err error) {
 		sort.Slice(cl.conds, func(i, j int) bool { return cl.conds[i].path < cl.conds[j].path })
 		clauses = append(clauses, cl)
 	}
-	if d == EventBridge {
+	if c.dialect == EventBridge {
 		if !wildcardsAcceptable(clauses) {
 			c.fail("Rule is too complex - try using fewer wildcard characters or fewer repeating character sequences after a wildcard character")
 		}
 	}
-	return newPattern(string(src), d, scope, clauses), nil
+	return newPattern(string(src), c.dialect, c.scope, clauses)
 }
 
 // checkSNS applies SNS's structural limits after a successful parse.
@@ -207,7 +255,8 @@ func (c *compiler) parseObject(path []string, inOr bool, depth, combos int) int 
 		}
 		fields = true
 		name := t.text
-		if name == "$or" {
+		if name == "$or" && !c.orIsField {
+			c.sawOr = true
 			combos = c.parseOr(path, depth, combos)
 			continue
 		}
@@ -232,16 +281,26 @@ func (c *compiler) parseObject(path []string, inOr bool, depth, combos int) int 
 	return combos
 }
 
+// satLimit is where the combination count saturates: far above every limit
+// it is compared with, and within the range of a 32-bit int.
+const satLimit = 1 << 30
+
+// satMul returns a*b for non-negative a and b, or satLimit if that is less.
 func satMul(a, b int) int {
-	const limit = 1 << 40
-	if a > limit || b > limit {
-		return limit
+	a, b = min(a, satLimit), min(b, satLimit)
+	if a != 0 && b > satLimit/a {
+		return satLimit
 	}
-	r := a * b
-	if r > limit {
-		return limit
+	return a * b
+}
+
+// satAdd returns a+b for non-negative a and b, or satLimit if that is less.
+func satAdd(a, b int) int {
+	a, b = min(a, satLimit), min(b, satLimit)
+	if a > satLimit-b {
+		return satLimit
 	}
-	return r
+	return a + b
 }
 
 // parseOr parses the array following "$or": every object in it forks the
@@ -250,6 +309,7 @@ func (c *compiler) parseOr(path []string, depth, combos int) int {
 	current := c.rules
 	c.rules = nil
 	if c.next().kind != tStartArray {
+		c.orNotArray = true
 		c.fail("It must be an Array followed with $or.")
 	}
 	var all []*rule
@@ -271,7 +331,7 @@ func (c *compiler) parseOr(path []string, depth, combos int) int {
 			fork = append(fork, &rule{})
 		}
 		c.rules = fork
-		sum += c.parseObject(path, true, depth, combos)
+		sum = satAdd(sum, c.parseObject(path, true, depth, combos))
 		all = append(all, c.rules...)
 		if len(all) > maxClauses {
 			c.fail("Rule is too complex - the $or relationships expand to more than 1000 combinations")

@@ -69,6 +69,8 @@ func TestMatchSemantics(t *testing.T) {
 		{"anything-but equals-ignore-case", `{"f": [{"anything-but": {"equals-ignore-case": ["X"]}}]}`, `{"f": "x"}`, false},
 		{"anything-but wildcard", `{"f": [{"anything-but": {"wildcard": "*/lib/*"}}]}`, `{"f": "/usr/bin/x"}`, true},
 		{"exists true", `{"a": [{"exists": true}]}`, `{"a": null}`, true},
+		{"exists true empty string", `{"a": [{"exists": true}]}`, `{"a": ""}`, true},
+		{"exists false empty event", `{"a": [{"exists": false}]}`, `{}`, true},
 		{"exists true on object", `{"a": [{"exists": true}]}`, `{"a": {"b": 1}}`, false},
 		{"exists false on object", `{"a": [{"exists": false}]}`, `{"a": {"b": 1}}`, true},
 		{"exists false empty array", `{"a": [{"exists": false}]}`, `{"a": []}`, true},
@@ -83,6 +85,19 @@ func TestMatchSemantics(t *testing.T) {
 		{"$or", `{"$or": [{"a": [1]}, {"b": [2]}]}`, `{"b": 2}`, true},
 		{"$or with shared field", `{"c": [3], "$or": [{"a": [1]}, {"b": [2]}]}`, `{"b": 2}`, false},
 		{"nested $or", `{"$or": [{"a": [1], "$or": [{"b": [2]}, {"c": [3]}]}, {"d": [4]}]}`, `{"a": 1, "c": 3}`, true},
+		// $or is an ordinary field name unless its value is an array of at
+		// least two objects without operator keys (event-ruler's rule).
+		{"$or object is a field", `{"$or": {"a": [1]}}`, `{"$or": {"a": 1}}`, true},
+		{"$or object is not or", `{"$or": {"a": [1]}}`, `{"a": 1}`, false},
+		{"$or object beside a field", `{"source": ["x"], "$or": {"metricType": ["M"], "namespace": ["AWS/EC2", "AWS/ES"]}}`, `{"source": "x", "$or": {"metricType": "M", "namespace": "AWS/ES"}}`, true},
+		{"$or object beside a field no match", `{"source": ["x"], "$or": {"metricType": ["M"], "namespace": ["AWS/EC2", "AWS/ES"]}}`, `{"source": "x", "metricType": "M", "namespace": "AWS/ES"}`, false},
+		{"$or object nested", `{"detail": {"$or": {"c": {"d": ["v"]}}}}`, `{"detail": {"$or": {"c": {"d": "v"}}}}`, true},
+		{"$or object dotted event key", `{"$or": {"a": [1]}}`, `{"$or.a": 1}`, true},
+		{"$or values are a field", `{"$or": ["x", "y"]}`, `{"$or": "y"}`, true},
+		{"$or one value is a field", `{"$or": [1]}`, `{"$or": 1}`, true},
+		{"$or match expressions are a field", `{"$or": [{"numeric": [">", 1]}, {"prefix": "ab"}]}`, `{"$or": "abc"}`, true},
+		{"$or match expressions are not or", `{"$or": [{"numeric": [">", 1]}, {"prefix": "ab"}]}`, `{"numeric": 2}`, false},
+		{"$or array still means or", `{"$or": [{"a": [1]}, {"b": [2]}]}`, `{"$or": [{"a": 1}]}`, false},
 		// Arrays.
 		{"array intersection", `{"a": [1, 2]}`, `{"a": [3, 2]}`, true},
 		{"nested arrays", `{"a": [5]}`, `{"a": [[1], [[5]]]}`, true},
@@ -193,7 +208,10 @@ func TestCompileErrors(t *testing.T) {
 		{`{"a": [{"cidr": "::/128"}]}`, "IPv6 mask bits must be < 128"},
 		{`{"a": [{"cidr": "10.0.0.256/8"}]}`, "Invalid IP address: 10.0.0.256"},
 		{`{"a": [{"exists": true, "b": 1}]}`, "Only one key allowed in match expression"},
-		{`{"$or": {"a": [1]}}`, "It must be an Array followed with $or."},
+		{`{"$or": {}}`, "Empty objects are not allowed"},
+		{`{"$or": {"a": 1}}`, `"a" must be an object or an array`},
+		{`{"$or": 1}`, `"$or" must be an object or an array`},
+		{`{"$or": [{"a": [1]}, {"b": [2]}], "c": {"$or": {"d": [1]}}}`, "Unrecognized match type a"},
 		{`{"$or": [{"a": [1]}]}`, "There must have at least 2 Objects in $or relationship."},
 		{`{"$or": [{"a": [1]}, 1]}`, "Only JSON object is allowed in array of $or relationship."},
 		{`{"$or": [{"a": [1]}, {"prefix": [1]}]}`, "prefix is Ruler reserved fieldName which cannot be used inside $or."},
@@ -216,6 +234,28 @@ func TestCompileErrors(t *testing.T) {
 			require.ErrorAs(t, err, &perr)
 			assert.Equal(t, tt.reason, perr.Reason)
 			assert.Equal(t, EventBridge, perr.Dialect)
+		})
+	}
+}
+
+// TestSaturatingCount keeps SNS's combination count within a 32-bit int:
+// it saturates instead of overflowing.
+func TestSaturatingCount(t *testing.T) {
+	tests := []struct {
+		name      string
+		got, want int
+	}{
+		{"product", satMul(3, 50), 150},
+		{"product with zero", satMul(0, 1<<30), 0},
+		{"product saturates", satMul(1<<20, 1<<20), 1 << 30},
+		{"saturated operand", satMul(1<<30, 2), 1 << 30},
+		{"sum", satAdd(100, 50), 150},
+		{"sum saturates", satAdd(1<<30, 1<<30), 1 << 30},
+		{"sum of a saturated operand", satAdd(1<<30, 1), 1 << 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, tt.got)
 		})
 	}
 }

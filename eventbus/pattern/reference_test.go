@@ -125,9 +125,45 @@ func refJoin(path []string, k string) string {
 	return strings.Join(append(append([]string(nil), path...), k), ".")
 }
 
-func refExpand(obj map[string]any, path []string, rules []refClause) ([]refClause, error) {
+// refOrIsOperator reports whether every "$or" key of a (valid) pattern is
+// the $or operator: its value an array of at least two objects, none of
+// them keyed by an operator name. Otherwise event-ruler reads every "$or"
+// as an ordinary field name.
+func refOrIsOperator(obj map[string]any) bool {
 	for k, v := range obj {
-		if k == "$or" {
+		if k != "$or" {
+			if m, ok := v.(map[string]any); ok && !refOrIsOperator(m) {
+				return false
+			}
+			continue
+		}
+		members, ok := v.([]any)
+		if !ok || len(members) < 2 {
+			return false
+		}
+		for _, member := range members {
+			m, ok := member.(map[string]any)
+			if !ok {
+				return false
+			}
+			for mk := range m {
+				if reservedInOr[mk] {
+					return false
+				}
+			}
+			if !refOrIsOperator(m) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// refExpand turns a pattern into its clauses; orOp tells whether "$or" is
+// the $or operator or a field name.
+func refExpand(obj map[string]any, path []string, rules []refClause, orOp bool) ([]refClause, error) {
+	for k, v := range obj {
+		if k == "$or" && orOp {
 			var out []refClause
 			for _, member := range v.([]any) {
 				var fork []refClause
@@ -142,7 +178,7 @@ func refExpand(obj map[string]any, path []string, rules []refClause) ([]refClaus
 					fork = []refClause{{}}
 				}
 				var err error
-				if fork, err = refExpand(member.(map[string]any), path, fork); err != nil {
+				if fork, err = refExpand(member.(map[string]any), path, fork, orOp); err != nil {
 					return nil, err
 				}
 				out = append(out, fork...)
@@ -153,7 +189,7 @@ func refExpand(obj map[string]any, path []string, rules []refClause) ([]refClaus
 		switch vv := v.(type) {
 		case map[string]any:
 			var err error
-			if rules, err = refExpand(vv, append(append([]string(nil), path...), k), rules); err != nil {
+			if rules, err = refExpand(vv, append(append([]string(nil), path...), k), rules, orOp); err != nil {
 				return nil, err
 			}
 		case []any:
@@ -527,7 +563,8 @@ func refMatch(pattern, event []byte) (bool, error) {
 	if err != nil {
 		return false, errRefSkip
 	}
-	clauses, err := refExpand(pv.(map[string]any), nil, nil)
+	pobj := pv.(map[string]any)
+	clauses, err := refExpand(pobj, nil, nil, refOrIsOperator(pobj))
 	if err != nil {
 		return false, err
 	}
