@@ -17,8 +17,12 @@ type Attribute struct {
 // MatchAttributes reports whether the pattern (normally a
 // [ScopeMessageAttributes] filter policy) matches the message attributes:
 // each attribute is a top-level field; String values are strings, Number
-// values numbers, and String.Array values arrays.
+// values numbers, and String.Array values arrays. As in SNS, an empty set
+// of attributes matches no policy, not even {"k": [{"exists": false}]}.
 func (p *Pattern) MatchAttributes(attrs map[string]Attribute) bool {
+	if len(attrs) == 0 {
+		return false
+	}
 	s := getScratch()
 	defer putScratch(s)
 	s.flattenAttributes(p.prog.root, len(p.prog.paths), attrs)

@@ -442,7 +442,12 @@ func (c *compiler) matchExpression(cond *condSpec) {
 	case op == "exists":
 		switch c.next().kind {
 		case tTrue:
-			cond.ms = append(cond.ms, matcher{kind: mExists})
+			if eb {
+				cond.ms = append(cond.ms, matcher{kind: mExists})
+			} else {
+				// SNS: "The key must have a non-null and non-empty value."
+				cond.ms = append(cond.ms, matcher{kind: mExistsValue})
+			}
 		case tFalse:
 			cond.absent = true
 		default:

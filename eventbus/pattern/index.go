@@ -20,6 +20,8 @@ type snapshot struct {
 	names   []string       // sorted; a pattern's id is its index
 	anchors []*anchorIndex // per path id, nil when nothing is anchored there
 	always  []uint32       // clauses without an anchorable condition
+	sns     []bool         // per pattern: an SNS filter policy
+	anySNS  bool
 }
 
 // anchorIndex finds the clauses anchored on one path whose anchor a value
@@ -211,7 +213,11 @@ func buildSnapshot(patterns map[string]*Pattern) *snapshot {
 		}
 	}
 	prog := b.prog
-	snap := &snapshot{prog: prog, names: names, anchors: make([]*anchorIndex, len(prog.paths))}
+	snap := &snapshot{prog: prog, names: names, anchors: make([]*anchorIndex, len(prog.paths)), sns: make([]bool, len(names))}
+	for i, n := range names {
+		snap.sns[i] = patterns[n].dialect == SNS
+		snap.anySNS = snap.anySNS || snap.sns[i]
+	}
 
 	// Pass 1: how crowded each index key and each path is.
 	keyCount := map[statKey]int{}

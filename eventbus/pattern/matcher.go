@@ -103,22 +103,27 @@ func (m *Matcher) MatchAppend(dst []string, event []byte) ([]string, error) {
 	if err := s.flatten(snap.prog.root, len(snap.prog.paths), event); err != nil {
 		return dst, err
 	}
-	return s.collect(snap, dst), nil
+	return s.collect(snap, dst, snap.anySNS && emptyObject(event)), nil
 }
 
 // MatchAttributes returns, in ascending order, the names of the patterns
 // that match the SNS message attributes; see [Pattern.MatchAttributes].
+// An empty set of attributes matches none.
 func (m *Matcher) MatchAttributes(attrs map[string]Attribute) []string {
+	if len(attrs) == 0 {
+		return nil
+	}
 	snap := m.current()
 	s := getScratch()
 	defer putScratch(s)
 	s.flattenAttributes(snap.prog.root, len(snap.prog.paths), attrs)
-	return s.collect(snap, nil)
+	return s.collect(snap, nil, false)
 }
 
 // collect runs the index over the flattened event and appends the names of
-// the matching patterns to dst.
-func (s *scratch) collect(snap *snapshot, dst []string) []string {
+// the matching patterns to dst. With emptyBody (the event is {}), SNS
+// filter policies are left out.
+func (s *scratch) collect(snap *snapshot, dst []string, emptyBody bool) []string {
 	s.snap = snap
 	if n := len(snap.prog.clauses); len(s.cgen) < n {
 		s.cgen = make([]uint32, max(n, 2*len(s.cgen)))
@@ -146,6 +151,9 @@ func (s *scratch) collect(snap *snapshot, dst []string) []string {
 	slices.Sort(s.matched)
 	dst = slices.Grow(dst, len(s.matched))
 	for _, p := range s.matched {
+		if emptyBody && snap.sns[p] {
+			continue
+		}
 		dst = append(dst, snap.names[p])
 	}
 	return dst

@@ -67,14 +67,31 @@ func (p *Pattern) Scope() Scope { return p.scope }
 
 // Match reports whether the pattern matches event, a JSON object. A
 // malformed event, or one that is not an object, yields an error wrapping
-// [ErrInvalidEvent].
+// [ErrInvalidEvent]. An SNS filter policy matches no empty object, as it
+// matches no empty set of message attributes.
 func (p *Pattern) Match(event []byte) (bool, error) {
 	s := getScratch()
 	defer putScratch(s)
 	if err := s.flatten(p.prog.root, len(p.prog.paths), event); err != nil {
 		return false, err
 	}
+	if p.dialect == SNS && emptyObject(event) {
+		return false, nil
+	}
 	return s.anyClause(p.prog), nil
+}
+
+// emptyObject reports whether event, a valid JSON object, has no members.
+func emptyObject(event []byte) bool {
+	i := 0
+	for i < len(event) && isSpace[event[i]] {
+		i++
+	}
+	i++ // '{'
+	for i < len(event) && isSpace[event[i]] {
+		i++
+	}
+	return i < len(event) && event[i] == '}'
 }
 
 func (s *scratch) anyClause(prog *program) bool {

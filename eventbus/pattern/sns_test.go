@@ -2,6 +2,8 @@ package pattern
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,9 +67,18 @@ func TestFilterPolicyAttributes(t *testing.T) {
 		{"anything-but missing", `{"store": [{"anything-but": "x"}]}`, attrs(), false},
 		{"anything-but prefix", `{"event": [{"anything-but": {"prefix": "order-"}}]}`, attrs("event", str("refund-1")), true},
 		{"anything-but prefix excluded", `{"event": [{"anything-but": {"prefix": "order-"}}]}`, attrs("event", str("order-1")), false},
-		{"exists true", `{"store": [{"exists": true}]}`, attrs("store", str("")), true},
+		{"exists true", `{"store": [{"exists": true}]}`, attrs("store", str("fans")), true},
+		{"exists true empty string", `{"store": [{"exists": true}]}`, attrs("store", str("")), false},
+		{"exists true String.Array with a value", `{"store": [{"exists": true}]}`, attrs("store", arr(`["", "fans"]`)), true},
+		{"exists true String.Array of empties", `{"store": [{"exists": true}]}`, attrs("store", arr(`["", null]`)), false},
+		{"exists true String.Array empty", `{"store": [{"exists": true}]}`, attrs("store", arr(`[]`)), false},
+		{"exists false empty string", `{"store": [{"exists": false}]}`, attrs("store", str("")), false},
 		{"exists false", `{"store": [{"exists": false}]}`, attrs("def", num("99")), true},
 		{"exists false present", `{"store": [{"exists": false}]}`, attrs("store", num("99")), false},
+		{"exists false no attributes", `{"store": [{"exists": false}]}`, attrs(), false},
+		{"exists false nil attributes", `{"store": [{"exists": false}]}`, nil, false},
+		{"$or of exists false no attributes", `{"$or": [{"a": [{"exists": false}]}, {"b": [{"exists": false}]}]}`, attrs(), false},
+		{"exists false only a Binary attribute", `{"store": [{"exists": false}]}`, attrs("img", bin("aGk=")), true},
 		{"cidr", `{"ip": [{"cidr": "10.0.0.0/24"}]}`, attrs("ip", str("10.0.0.255")), true},
 		{"cidr outside", `{"ip": [{"cidr": "10.0.0.0/24"}]}`, attrs("ip", str("10.0.1.0")), false},
 		{"null never matches an attribute", `{"store": [null]}`, attrs(), false},
@@ -108,6 +119,29 @@ func TestFilterPolicyBody(t *testing.T) {
 		{"anything-but missing", `{"v": [{"anything-but": "x"}]}`, `{}`, false},
 		{"exists false nested", `{"a": {"b": [{"exists": false}]}}`, `{"a": {"c": 1}}`, true},
 		{"$or nested", `{"$or": [{"a": {"b": ["x"]}}, {"c": ["y"]}]}`, `{"c": "y"}`, true},
+		{"$or object is a field", `{"$or": {"a": ["x"]}}`, `{"$or": {"a": "x"}}`, true},
+		// exists: true needs a non-null, non-empty value.
+		{"exists true", `{"v": [{"exists": true}]}`, `{"v": "x"}`, true},
+		{"exists true null", `{"v": [{"exists": true}]}`, `{"v": null}`, false},
+		{"exists true empty string", `{"v": [{"exists": true}]}`, `{"v": ""}`, false},
+		{"exists true zero", `{"v": [{"exists": true}]}`, `{"v": 0}`, true},
+		{"exists true false", `{"v": [{"exists": true}]}`, `{"v": false}`, true},
+		{"exists true array with a value", `{"v": [{"exists": true}]}`, `{"v": ["", null, "x"]}`, true},
+		{"exists true array of empties", `{"v": [{"exists": true}]}`, `{"v": ["", null]}`, false},
+		{"exists true nested null", `{"a": {"v": [{"exists": true}]}}`, `{"a": {"v": null}}`, false},
+		{"exists true or null value", `{"v": [{"exists": true}, null]}`, `{"v": null}`, true},
+		{"exists true element of array of objects", `{"r": {"v": [{"exists": true}]}}`, `{"r": [{"v": ""}, {"v": "x"}]}`, true},
+		{"exists true elements all empty", `{"r": {"v": [{"exists": true}]}}`, `{"r": [{"v": ""}, {"v": null}]}`, false},
+		// exists: false still means the key is absent: a key holding null
+		// or "" satisfies neither exists: true nor exists: false.
+		{"exists false null", `{"v": [{"exists": false}]}`, `{"v": null}`, false},
+		{"exists false empty string", `{"v": [{"exists": false}]}`, `{"v": ""}`, false},
+		// An empty body, like an empty set of attributes, matches nothing.
+		{"exists false empty body", `{"v": [{"exists": false}]}`, `{}`, false},
+		{"exists false empty body with spaces", `{"v": [{"exists": false}]}`, " {\n\t} ", false},
+		{"exists false other key", `{"v": [{"exists": false}]}`, `{"w": 1}`, true},
+		{"exists false only an empty object", `{"v": [{"exists": false}]}`, `{"w": {}}`, true},
+		{"$or of exists false empty body", `{"$or": [{"a": [{"exists": false}]}, {"b": [{"exists": false}]}]}`, `{}`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -115,10 +149,28 @@ func TestFilterPolicyBody(t *testing.T) {
 			require.NoError(t, err)
 			got, err := p.Match([]byte(tt.body))
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, got)
+			assert.Equal(t, tt.want, got, "Pattern.Match")
+
+			m := NewMatcher()
+			require.NoError(t, m.Add("sub", p))
+			require.NoError(t, m.Add("eb", mustCompile(t, `{"zz": [{"exists": false}]}`)))
+			names, err := m.Match([]byte(tt.body))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, slices.Contains(names, "sub"), "Matcher.Match")
+			assert.Contains(t, names, "eb", "an EventBridge pattern in the same Matcher keeps its own rules")
 		})
 	}
 }
+
+// wideMember is a $or member of 31 two-valued fields: 2^31 combinations,
+// more than a 32-bit int holds.
+var wideMember = func() string {
+	var fields []string
+	for i := range 31 {
+		fields = append(fields, fmt.Sprintf(`"k%d": ["a", "b"]`, i))
+	}
+	return "{" + strings.Join(fields, ", ") + "}"
+}()
 
 // TestFilterPolicyErrors checks SNS's validation and its exact messages
 // (AWS-recorded where LocalStack's snapshot has them).
@@ -142,6 +194,11 @@ func TestFilterPolicyErrors(t *testing.T) {
 			"Invalid parameter: FilterPolicy: Filter policy is too complex"},
 		{"$or too complex", `{"$or": [{"a": [` + strings.Repeat(`"v",`, 80) + `"w"]}, {"b": [` + strings.Repeat(`"v",`, 80) + `"w"]}]}`, ScopeMessageAttributes,
 			"Invalid parameter: FilterPolicy: Filter policy is too complex"},
+		{"$or counts saturate", `{"$or": [` + wideMember + `, ` + wideMember + `, ` + wideMember + `]}`, ScopeMessageAttributes,
+			"Invalid parameter: FilterPolicy: Filter policy is too complex"},
+		{"$or object is a nested field", `{"$or": {"a": ["x"]}}`, ScopeMessageAttributes,
+			"Invalid parameter: Filter policy scope MessageAttributes does not support nested filter policy"},
+		{"$or object is a field in the body", `{"$or": {"a": ["x"]}}`, ScopeMessageBody, ""},
 		{"nested in attributes scope", `{"object": {"key": ["x"]}}`, ScopeMessageAttributes,
 			"Invalid parameter: Filter policy scope MessageAttributes does not support nested filter policy"},
 		{"no wildcard", `{"a": [{"wildcard": "x*"}]}`, ScopeMessageBody,

@@ -25,6 +25,7 @@ const (
 	mRange                       // numeric range (numeric "=" is a closed point range)
 	mCIDR                        // cidr
 	mExists                      // exists: true
+	mExistsValue                 // exists: true in SNS: a value other than null and ""
 	mAnyBut                      // anything-but a value or a list of values
 	mAnyButPrefix                // anything-but prefix
 	mAnyButSuffix                // anything-but suffix
@@ -71,7 +72,7 @@ func (v *valueSet) hasNumber(f float64) bool {
 // its field.
 func (m *matcher) presenceOnly() bool {
 	switch m.kind {
-	case mExists, mAnyBut, mAnyButPrefix, mAnyButSuffix, mAnyButFold, mAnyButWildcard:
+	case mExists, mExistsValue, mAnyBut, mAnyButPrefix, mAnyButSuffix, mAnyButFold, mAnyButWildcard:
 		return true
 	case mWildcard:
 		return len(m.wc.literalPrefix()) == 0 && len(m.wc.literalSuffix()) == 0

@@ -75,6 +75,8 @@ func (s *scratch) matches(m *matcher, l *leaf) bool {
 		return ok && ip.v4 == m.ip.v4 && !ipLess(&ip, &m.ip) && !ipLess(&m.ipHi, &ip)
 	case mExists:
 		return true
+	case mExistsValue:
+		return l.kind != vNull && (l.kind != vString || l.n != 0)
 	case mAnyBut:
 		switch l.kind {
 		case vString:
