@@ -24,10 +24,13 @@
 //   - "numeric" with "=", "<", "<=", ">", ">=" and one lower and one upper
 //     bound, over the float64 range; it matches numbers only.
 //   - "cidr" with IPv4 and IPv6 blocks.
-//   - "exists": true matches when the field has a value (null included);
-//     false when it has none. An empty array, an empty object or a
-//     nested object are not values.
-//   - "$or": an array of at least two objects, each an alternative.
+//   - "exists": true matches when the field has a value (null and ""
+//     included; not so in SNS, below); false when it has none. An empty
+//     array, an empty object or a nested object are not values.
+//   - "$or": an array of at least two objects, each an alternative. As in
+//     event-ruler, "$or" is an ordinary field name when its value is
+//     anything else (an object, an array of values or of match
+//     expressions), so {"$or": {"a": ["x"]}} matches {"$or": {"a": "x"}}.
 //
 // Keys are case-sensitive. Dotted keys are paths: {"a.b": […]} is
 // {"a": {"b": […]}}, in patterns and in events alike. A JSON string in an
@@ -63,6 +66,13 @@
 // values are strings, Number values numbers, each element of a
 // String.Array is matched separately, and Binary attributes are ignored.
 // For the [ScopeMessageBody] scope, match the body with [Pattern.Match].
+//
+// Two SNS rules differ from EventBridge's. {"exists": true} needs a value
+// other than null and "" ("The key must have a non-null and non-empty
+// value"). And an empty set of message attributes matches no policy ("An
+// empty set of attributes results in the filter not matching"), not even
+// {"k": [{"exists": false}]}; likewise an empty body, {}, matches no
+// body-scope policy.
 //
 // # Matching many patterns
 //
@@ -101,6 +111,24 @@
 //   - Unverified reasons: an $or expanding to more than 1,000 combinations,
 //     and numbers outside the float64 range in numeric and anything-but
 //     operands.
+//   - "$or" is read as event-ruler's Machine.addRule reads it: first as the
+//     $or operator, then, if that fails, as a field name. When both fail,
+//     the error is the field reading's if a "$or" is followed by something
+//     other than an array, and the $or reading's otherwise (addRule always
+//     reports the field reading's, e.g. "Unrecognized match type a" for
+//     {"$or": [{"a": [1]}]}, where this package says "There must have at
+//     least 2 Objects in $or relationship."). Whether SNS reads "$or" the
+//     same way is unverified; this package does.
+//   - SNS {"exists": true} follows the SNS documentation, unverified
+//     against SNS itself: null and "" are not values, in the body, in
+//     String attributes and in String.Array elements. {"exists": false}
+//     still means that the key is absent, so a key holding null or ""
+//     satisfies neither. event-ruler, and so EventBridge, counts null and
+//     "" as values.
+//   - The SNS documentation states the empty-set rule for message
+//     attributes only; this package applies it to a body with no members,
+//     {}, and to nothing else: {"a": {}} has a member, and a message
+//     whose only attributes are Binary has attributes.
 //   - Size limits are the caller's: Compile does not enforce EventBridge's
 //     4,096-character EventPattern limit or SNS's 256 KB policy limit.
 //     Events may nest up to 10,000 levels, as with encoding/json;

@@ -41,6 +41,9 @@ func seedCorpus(f *testing.F) [][2][]byte {
 		{`{"a": {"b": [{"exists": false}]}}`, `{"a": [{"b": "1"}, {"c": "2"}]}`},
 		{`{"$or": [{"a": [1]}, {"b": {"c": [{"numeric": [">=", 5, "<", 9]}]}}]}`, `{"b": {"c": [4, 8]}}`},
 		{`{"a": [{"cidr": "10.0.0.0/8"}, "2001:db8::1"]}`, `{"a": ["2001:0db8:0:0:0:0:0:1"]}`},
+		{`{"$or": {"a": [1]}, "b": ["x"]}`, `{"$or": {"a": 1}, "b": "x"}`},
+		{`{"$or": [{"prefix": "a"}, "b"]}`, `{"$or": ["ab", "c"]}`},
+		{`{"a": [{"exists": true}], "b": [{"exists": false}]}`, `{}`},
 		{`{"a": [{"wildcard": "x*y\\*z"}], "b": [{"anything-but": {"wildcard": ["*q", "r*"]}}]}`, `{"a": "xAAy*z", "b": 3}`},
 		{`{"a": [{"equals-ignore-case": "ÄbC"}], "b": [{"suffix": {"equals-ignore-case": "K"}}]}`, `{"a": "äBc", "b": "\u212a"}`},
 	}
