@@ -347,7 +347,7 @@ func checkEntry(e *eventbus.Event) error {
 		return entryErr("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument.")
 	case len(e.Detail) == 0:
 		return entryErr("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.")
-	case !jsonObject(e.Detail):
+	case !jsonObject(e.Detail) || !utf8.Valid(e.Detail):
 		return errMalformedDetail()
 	case !utf8.ValidString(e.Source) || !utf8.ValidString(e.DetailType):
 		return entryErr("InvalidArgument", "Parameter Source or DetailType is not valid UTF-8.")

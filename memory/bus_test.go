@@ -18,6 +18,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
+	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -111,7 +112,7 @@ func TestBusRouting(t *testing.T) {
 		require.NoError(t, err)
 		defer topic.Close()
 		bigQ := newQueue(t, "big-orders-sub", memory.QueueOptions{})
-		_, err = topic.SubscribeQueue(bigQ, memory.SubscriptionOptions{RawDelivery: true})
+		_, err = topic.SubscribeQueue(bigQ, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 		require.NoError(t, err)
 		var mu sync.Mutex
 		var euCalls []string
@@ -351,7 +352,7 @@ func TestBusQueueTargets(t *testing.T) {
 	tp, err := w.OpenTopic(ctx, "mem://bus-arn-topic")
 	require.NoError(t, err)
 	viaTopic := newQueue(t, "via-topic", memory.QueueOptions{})
-	_, err = tp.SubscribeQueue(viaTopic, memory.SubscriptionOptions{RawDelivery: true})
+	_, err = tp.SubscribeQueue(viaTopic, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 	require.NoError(t, err)
 	// The default world holds a queue of the same name: not the target.
 	other, err := queue.Open(ctx, "mem://bus-arn-target")

@@ -62,7 +62,15 @@
 // unacked message is delivered again with a higher receive count and a new
 // receipt. A queue with a redrive policy moves a message to its dead-letter
 // queue on the receive that would exceed MaxReceiveCount, keeping its id,
-// body, attributes, enqueue time and receive count.
+// body, attributes, sent time and receive count, and setting
+// Delivery.DeadLetterSource to the source queue's ARN. A standard
+// dead-letter queue keeps the message's enqueue time, so its retention
+// period counts from the original send; a FIFO one resets it to the move,
+// as SQS does (Stats.OldestAge follows the enqueue time).
+//
+// Each Delivery owns its Body and Attributes: changing them changes
+// nothing stored, and two queues subscribed to one topic receive copies of
+// their own.
 //
 // Standard queues deliver in send order (SQS only approximates it) and
 // exactly once per receive (SQS may rarely deliver twice); a receive returns

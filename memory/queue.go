@@ -281,8 +281,8 @@ func (q *Queue) Stats(ctx context.Context) (queue.Stats, error) {
 	}
 	var oldest time.Time
 	for _, m := range q.msgs {
-		if oldest.IsZero() || m.sentAt.Before(oldest) {
-			oldest = m.sentAt
+		if oldest.IsZero() || m.enqueuedAt.Before(oldest) {
+			oldest = m.enqueuedAt
 		}
 	}
 	if !oldest.IsZero() {
@@ -373,7 +373,7 @@ func (q *Queue) expire(now time.Time) {
 }
 
 func (q *Queue) expired(m *message, now time.Time) bool {
-	return now.Sub(m.sentAt) >= q.opts.Retention
+	return now.Sub(m.enqueuedAt) >= q.opts.Retention
 }
 
 // remove deletes a message from every structure. Callers hold q.mu.

@@ -186,14 +186,30 @@ func (q *Queue) deliver(m *message, now time.Time, vt time.Duration) {
 	}
 }
 
-// deliveries builds the deliveries of taken messages, with three
-// allocations whatever their number. Callers hold q.mu.
+// deliveries builds the deliveries of taken messages. Each delivery owns
+// its body and attributes: the bodies (and binary attribute values) of a
+// batch are copied into one buffer, so a batch costs four allocations
+// whatever its size, plus one map per message that has attributes.
+// Callers hold q.mu.
 func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 	if len(taken) == 0 {
 		return nil
 	}
 	ds := make([]queue.Delivery, len(taken))
 	ptrs := make([]*queue.Delivery, len(taken))
+	size := 0
+	for _, m := range taken {
+		size += len(m.body)
+		for _, a := range m.attrs {
+			size += len(a.Binary)
+		}
+	}
+	data := make([]byte, 0, size)
+	own := func(b []byte) []byte { // a copy in data, which it cannot grow into its neighbour
+		start := len(data)
+		data = append(data, b...)
+		return data[start:len(data):len(data)]
+	}
 	buf := make([]byte, 0, len(taken)*(len(q.token)+20))
 	ends := make([]int, 0, MaxBatch)
 	for _, m := range taken {
@@ -205,8 +221,16 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 	for i, m := range taken {
 		d := &ds[i]
 		d.ID = m.id
-		d.Body = m.body
-		d.Attributes = m.attrs
+		d.Body = own(m.body)
+		if len(m.attrs) > 0 {
+			d.Attributes = make(queue.Attributes, len(m.attrs))
+			for k, a := range m.attrs {
+				if a.Binary != nil {
+					a.Binary = own(a.Binary)
+				}
+				d.Attributes[k] = a
+			}
+		}
 		d.GroupID = m.groupID
 		if q.fifo {
 			d.DeduplicationID = m.dedupID
@@ -257,7 +281,9 @@ func invalidReceipt(op, receipt string) error {
 }
 
 // deadLetter moves messages to the dead-letter queue, keeping their id,
-// body, attributes, enqueue time and receive count. Callers do not hold
+// body, attributes, sent time and receive count. A standard dead-letter
+// queue keeps their enqueue time too, so retention counts from the
+// original send; a FIFO one resets it, as SQS does. Callers do not hold
 // q.mu: the dead-letter queue's lock is taken on its own.
 func (q *Queue) deadLetter(moved []*message) {
 	if len(moved) == 0 {
@@ -286,6 +312,7 @@ func (q *Queue) deadLetter(moved []*message) {
 			groupID:      m.groupID,
 			dedupID:      m.dedupID,
 			sentAt:       m.sentAt,
+			enqueuedAt:   m.enqueuedAt,
 			firstRecv:    m.firstRecv,
 			receiveCount: m.receiveCount,
 			info:         MessageInfo{DeadLetterQueueSourceARN: q.ARN()},
@@ -294,7 +321,8 @@ func (q *Queue) deadLetter(moved []*message) {
 		}
 		if dlq.fifo {
 			dm.seq = fmt.Sprintf("%020d", dlq.seq)
-			dm.dedupID = m.id // as SQS does for FIFO dead-letter moves
+			dm.dedupID = m.id   // as SQS does for FIFO dead-letter moves
+			dm.enqueuedAt = now // a FIFO dead-letter queue resets the enqueue time; a standard one keeps it
 		}
 		dlq.enqueue(dm, now)
 	}

@@ -190,13 +190,14 @@ func (q *Queue) checkMessage(m *queue.Message) error {
 func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *message {
 	q.seq++
 	sm := &message{
-		serial:  q.seq,
-		id:      id,
-		body:    m.Body,
-		groupID: m.GroupID,
-		dedupID: m.DeduplicationID,
-		sentAt:  now,
-		index:   -1,
+		serial:     q.seq,
+		id:         id,
+		body:       m.Body,
+		groupID:    m.GroupID,
+		dedupID:    m.DeduplicationID,
+		sentAt:     now,
+		enqueuedAt: now,
+		index:      -1,
 	}
 	if !owned {
 		sm.body = append([]byte(nil), m.Body...)

@@ -15,8 +15,9 @@ type message struct {
 	attrs        queue.Attributes
 	groupID      string
 	dedupID      string
-	seq          string // FIFO sequence number
-	sentAt       time.Time
+	seq          string    // FIFO sequence number
+	sentAt       time.Time // SentTimestamp: kept by a dead-letter move
+	enqueuedAt   time.Time // retention and age count from it: reset by a move to a FIFO dead-letter queue
 	firstRecv    time.Time
 	receivedAt   time.Time // of the current receipt: the 12-hour cap runs from it
 	receiveCount int

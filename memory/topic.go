@@ -63,7 +63,7 @@ type Topic struct {
 
 	mu     sync.Mutex // guards everything below
 	closed bool
-	subs   []*Subscription
+	subs   []*subscription
 	named  map[string]*Subscription // durable subscriptions made by Subscribe
 	nsubs  int
 	seq    uint64

@@ -257,8 +257,7 @@ func TestWorldSubscribeByARN(t *testing.T) {
 	dead, err := w.NewQueue("events-dlq", memory.QueueOptions{})
 	require.NoError(t, err)
 	arn := "arn:aws:sqs:us-east-1:000000000000:later"
-	sub, err := tp.SubscribeQueueARN(arn, memory.SubscriptionOptions{
-		RawDelivery: true, DeadLetter: dead})
+	sub, err := tp.SubscribeQueueARN(arn, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}, DeadLetter: dead})
 	require.NoError(t, err)
 	assert.Nil(t, sub.Queue())
 	require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("early")}))
