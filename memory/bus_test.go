@@ -207,10 +207,10 @@ func TestBusPutFailures(t *testing.T) {
 // TestBusEntrySize checks EventBridge's entry size formula against the
 // configured limit.
 func TestBusEntrySize(t *testing.T) {
-	for _, limit := range []int{memory.MinMaxEntrySize, memory.DefaultMaxEntrySize} {
+	for _, limit := range []int{256 << 10, 1 << 20} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			opts := memory.BusOptions{}
-			if limit != memory.DefaultMaxEntrySize {
+			if limit != 1<<20 {
 				opts.MaxEntrySize = limit
 			}
 			b := newBus(t, opts)
@@ -229,7 +229,7 @@ func TestBusEntrySize(t *testing.T) {
 				"Total size of the entries in the request is over the limit.")
 		})
 	}
-	for _, bad := range []int{memory.MinMaxEntrySize - 1, memory.DefaultMaxEntrySize + 1, -1} {
+	for _, bad := range []int{256<<10 - 1, 1<<20 + 1, -1} {
 		_, err := memory.NewBus("b", memory.BusOptions{MaxEntrySize: bad})
 		assert.ErrorIs(t, err, postroom.ErrInvalid, "MaxEntrySize %d", bad)
 	}

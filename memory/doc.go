@@ -110,6 +110,6 @@
 //
 // # As
 //
-// Delivery.As accepts a **MessageInfo, which carries the dead-letter source
-// queue's ARN of a redriven message.
+// Delivery.As reports false: a memory delivery carries everything it knows
+// in its fields (DeadLetterSource included).
 package memory

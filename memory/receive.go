@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/postroom/postroom"
-	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -38,7 +37,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		}
 	}()
 
-	var buf [MaxBatch]*message // taken messages, without an allocation
+	var buf [maxBatch]*message // taken messages, without an allocation
 	q.mu.Lock()
 	for {
 		if q.closed {
@@ -89,7 +88,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	if max == 0 {
 		max = 1
 	}
-	if max < 1 || max > MaxBatch {
+	if max < 1 || max > maxBatch {
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
 	}
@@ -98,7 +97,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 		wait = 0
 	case o.WaitTime == 0:
 		wait = q.opts.ReceiveWaitTime
-	case o.WaitTime < 0 || o.WaitTime > MaxWaitTime:
+	case o.WaitTime < 0 || o.WaitTime > maxWaitTime:
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(o.WaitTime/time.Second))
 	default:
@@ -108,7 +107,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	if vt == 0 {
 		vt = q.opts.VisibilityTimeout
 	}
-	if vt < 0 || vt > MaxVisibilityTimeout {
+	if vt < 0 || vt > maxVisibilityTimeout {
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(vt/time.Second))
 	}
@@ -211,7 +210,7 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 		return data[start:len(data):len(data)]
 	}
 	buf := make([]byte, 0, len(taken)*(len(q.token)+20))
-	ends := make([]int, 0, MaxBatch)
+	ends := make([]int, 0, maxBatch)
 	for _, m := range taken {
 		buf = appendReceipt(buf, q.token, m.serial, m.gen)
 		ends = append(ends, len(buf))
@@ -242,8 +241,7 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 		d.FirstReceivedAt = m.firstRecv
 		d.ReceivedAt = m.receivedAt
 		d.SequenceNumber = m.seq
-		d.DeadLetterSource = m.info.DeadLetterQueueSourceARN
-		rawvalue.Set(d, &m.info)
+		d.DeadLetterSource = m.dlSource
 		ptrs[i] = d
 	}
 	return ptrs
@@ -315,7 +313,7 @@ func (q *Queue) deadLetter(moved []*message) {
 			enqueuedAt:   m.enqueuedAt,
 			firstRecv:    m.firstRecv,
 			receiveCount: m.receiveCount,
-			info:         MessageInfo{DeadLetterQueueSourceARN: q.ARN()},
+			dlSource:     q.arn,
 			visibleAt:    now,
 			index:        -1,
 		}
