@@ -61,10 +61,11 @@ type BusOptions struct {
 // # Putting events
 //
 // Put takes 1 to 10 entries. An entry without Source, DetailType or
-// Detail fails with EventBridge's code InvalidArgument and one whose
-// Detail is not a JSON object with MalformedDetail, reported by index in
-// a *postroom.BatchError while the other entries are put. Entries whose sizes
-// add up to more than BusOptions.MaxEntrySize fail the whole call.
+// Detail fails with EventBridge's code InvalidArgument, and one whose
+// Detail is not a JSON object in valid UTF-8 with MalformedDetail,
+// reported by index in a *postroom.BatchError while the other entries are
+// put. Entries whose sizes add up to more than BusOptions.MaxEntrySize fail
+// the whole call.
 //
 // Targets receive the event as EventBridge writes it: the fields version,
 // id, detail-type, source, account (the world's), time (UTC, to the
@@ -133,7 +134,7 @@ type BusOptions struct {
 // messages (ValidationException, ResourceNotFoundException,
 // ResourceAlreadyExistsException, LimitExceededException,
 // InvalidEventPatternException, and for entries InvalidArgument and
-// MalformedDetail), matching the sentinels of package queue,
+// MalformedDetail), matching the sentinels of package postroom,
 // eventbus.ErrInvalidPattern and eventbus.ErrLimitExceeded.
 type Bus struct {
 	world   *World

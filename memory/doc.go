@@ -100,7 +100,7 @@
 // and types String, Number and Binary; delays up to 15 minutes; long polls
 // up to 20 s; retention from 1 minute to 14 days (4 days by default).
 // Every violation returns a *postroom.Error with SQS's error code and message,
-// matching a sentinel of package queue.
+// matching a sentinel of package postroom.
 //
 // Topics take SNS's: 256 KiB per message by default (configurable up to 1
 // MiB), 1 to 10 messages per Publish, subjects under 100 characters, FIFO
