@@ -89,8 +89,9 @@ func (w *World) AccountID() string { return w.account }
 func (w *World) Region() string { return w.region }
 
 // Close closes every queue, topic and bus of the world and removes them;
-// later calls that make a resource fail with an error matching
-// postroom.ErrClosed.
+// later calls that make or open a resource fail with an error matching
+// postroom.ErrClosed. Closing Default does that to every mem:// URL of the
+// process.
 func (w *World) Close() error {
 	w.mu.Lock()
 	if w.closed {
