@@ -17,20 +17,20 @@ import (
 
 // EventBridge's limits and defaults, which BusOptions default to.
 const (
-	// DefaultMaxEntrySize is the most a Put call's entries may add up to
+	// defaultMaxEntrySize is the most a Put call's entries may add up to
 	// by EventBridge's size formula: 1 MB since January 2026.
-	DefaultMaxEntrySize = 1 << 20
-	// MinMaxEntrySize is EventBridge's limit before 2026, 256 KB.
-	MinMaxEntrySize = 256 << 10
-	// MaxTargetsPerRule is how many targets a rule takes.
-	MaxTargetsPerRule = 5
-	// DefaultRetryAttempts and DefaultMaxEventAge are EventBridge's
+	defaultMaxEntrySize = 1 << 20
+	// minMaxEntrySize is EventBridge's limit before 2026, 256 KB.
+	minMaxEntrySize = 256 << 10
+	// maxTargetsPerRule is how many targets a rule takes.
+	maxTargetsPerRule = 5
+	// defaultRetryAttempts and defaultMaxEventAge are EventBridge's
 	// default retry policy: 185 retries within 24 hours.
-	DefaultRetryAttempts = 185
-	DefaultMaxEventAge   = 24 * time.Hour
-	// MinMaxEventAge is the shortest maximum event age a retry policy
+	defaultRetryAttempts = 185
+	defaultMaxEventAge   = 24 * time.Hour
+	// minMaxEventAge is the shortest maximum event age a retry policy
 	// takes.
-	MinMaxEventAge = time.Minute
+	minMaxEventAge = time.Minute
 
 	timeLayout  = "2006-01-02T15:04:05Z"
 	defaultBus  = "default"
@@ -61,10 +61,11 @@ type BusOptions struct {
 // # Putting events
 //
 // Put takes 1 to 10 entries. An entry without Source, DetailType or
-// Detail fails with EventBridge's code InvalidArgument and one whose
-// Detail is not a JSON object with MalformedDetail, reported by index in
-// a *postroom.BatchError while the other entries are put. Entries whose sizes
-// add up to more than BusOptions.MaxEntrySize fail the whole call.
+// Detail fails with EventBridge's code InvalidArgument, and one whose
+// Detail is not a JSON object in valid UTF-8 with MalformedDetail,
+// reported by index in a *postroom.BatchError while the other entries are
+// put. Entries whose sizes add up to more than BusOptions.MaxEntrySize fail
+// the whole call.
 //
 // Targets receive the event as EventBridge writes it: the fields version,
 // id, detail-type, source, account (the world's), time (UTC, to the
@@ -133,7 +134,7 @@ type BusOptions struct {
 // messages (ValidationException, ResourceNotFoundException,
 // ResourceAlreadyExistsException, LimitExceededException,
 // InvalidEventPatternException, and for entries InvalidArgument and
-// MalformedDetail), matching the sentinels of package queue,
+// MalformedDetail), matching the sentinels of package postroom,
 // eventbus.ErrInvalidPattern and eventbus.ErrLimitExceeded.
 type Bus struct {
 	world   *World
@@ -186,10 +187,10 @@ func newBus(w *World, name string, opts BusOptions) (*Bus, error) {
 		return nil, invalidParam("create", "1 validation error detected: Value '%s' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [/\\.\\-_A-Za-z0-9]+", name)
 	}
 	if opts.MaxEntrySize == 0 {
-		opts.MaxEntrySize = DefaultMaxEntrySize
+		opts.MaxEntrySize = defaultMaxEntrySize
 	}
-	if opts.MaxEntrySize < MinMaxEntrySize || opts.MaxEntrySize > DefaultMaxEntrySize {
-		return nil, invalidParam("create", "MaxEntrySize must be between %d and %d bytes", MinMaxEntrySize, DefaultMaxEntrySize)
+	if opts.MaxEntrySize < minMaxEntrySize || opts.MaxEntrySize > defaultMaxEntrySize {
+		return nil, invalidParam("create", "MaxEntrySize must be between %d and %d bytes", minMaxEntrySize, defaultMaxEntrySize)
 	}
 	backoff := opts.RetryBackoff
 	if backoff == nil {
@@ -306,9 +307,9 @@ func (b *Bus) checkEntries(events []*eventbus.Event) error {
 		return &postroom.Error{Pkg: "memory", Op: "put", Code: "ValidationException",
 			Message: "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1",
 			Kind:    postroom.ErrTooManyEntries}
-	case len(events) > MaxBatch:
+	case len(events) > maxBatch:
 		return &postroom.Error{Pkg: "memory", Op: "put", Code: "ValidationException",
-			Message: fmt.Sprintf("1 validation error detected: Value '[PutEventsRequestEntry(…) × %d]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to %d", len(events), MaxBatch),
+			Message: fmt.Sprintf("1 validation error detected: Value '[PutEventsRequestEntry(…) × %d]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to %d", len(events), maxBatch),
 			Kind:    postroom.ErrTooManyEntries}
 	}
 	total := 0
@@ -347,7 +348,7 @@ func checkEntry(e *eventbus.Event) error {
 		return entryErr("InvalidArgument", "Parameter DetailType is not valid. Reason: DetailType is a required argument.")
 	case len(e.Detail) == 0:
 		return entryErr("InvalidArgument", "Parameter Detail is not valid. Reason: Detail is a required argument.")
-	case !jsonObject(e.Detail):
+	case !jsonObject(e.Detail) || !utf8.Valid(e.Detail):
 		return errMalformedDetail()
 	case !utf8.ValidString(e.Source) || !utf8.ValidString(e.DetailType):
 		return entryErr("InvalidArgument", "Parameter Source or DetailType is not valid UTF-8.")

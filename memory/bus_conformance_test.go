@@ -32,7 +32,7 @@ func TestBusConformance(t *testing.T) {
 			Func:         true,
 			Archive:      true,
 			Envelope:     true,
-			MaxEntrySize: memory.MinMaxEntrySize,
+			MaxEntrySize: 256 << 10,
 		},
 	})
 }

@@ -215,7 +215,7 @@ func (b *Bus) PutTargets(ctx context.Context, rule string, targets ...eventbus.T
 	for _, t := range compiled {
 		byID[t.def.ID] = t
 	}
-	if len(byID) > MaxTargetsPerRule {
+	if len(byID) > maxTargetsPerRule {
 		return ebError(op, "LimitExceededException", "The requested resource exceeds the maximum number allowed.", eventbus.ErrLimitExceeded)
 	}
 	r.targets = slices.SortedFunc(maps.Values(byID), func(a, b *busTarget) int { return strings.Compare(a.def.ID, b.def.ID) })

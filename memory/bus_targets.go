@@ -64,7 +64,7 @@ func (w *World) compileTarget(n int, t eventbus.Target) (*busTarget, error) {
 	if !validName(t.ID, maxTargetID, false) {
 		return nil, nameError(op, fmt.Sprintf("targets.%d.member.id", n), t.ID, maxTargetID)
 	}
-	ct := &busTarget{def: cloneTarget(t), maxRetries: DefaultRetryAttempts, maxAge: DefaultMaxEventAge}
+	ct := &busTarget{def: cloneTarget(t), maxRetries: defaultRetryAttempts, maxAge: defaultMaxEventAge}
 	kinds := 0
 	if t.Queue != nil {
 		kinds++
@@ -143,7 +143,7 @@ func (w *World) compileTarget(n int, t eventbus.Target) (*busTarget, error) {
 	if age := t.RetryPolicy.MaximumEventAge; age != 0 {
 		secs := int64(age / time.Second)
 		switch {
-		case age < MinMaxEventAge:
+		case age < minMaxEventAge:
 			return nil, invalidParam(op, "1 validation error detected: Value '%d' at 'targets.%d.member.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value greater than or equal to 60", secs, n)
 		case age > maxEventAge:
 			return nil, invalidParam(op, "1 validation error detected: Value '%d' at 'targets.%d.member.retryPolicy.maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value less than or equal to 86400", secs, n)

@@ -18,6 +18,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
+	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -111,7 +112,7 @@ func TestBusRouting(t *testing.T) {
 		require.NoError(t, err)
 		defer topic.Close()
 		bigQ := newQueue(t, "big-orders-sub", memory.QueueOptions{})
-		_, err = topic.SubscribeQueue(bigQ, memory.SubscriptionOptions{RawDelivery: true})
+		_, err = topic.SubscribeQueue(bigQ, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 		require.NoError(t, err)
 		var mu sync.Mutex
 		var euCalls []string
@@ -206,10 +207,10 @@ func TestBusPutFailures(t *testing.T) {
 // TestBusEntrySize checks EventBridge's entry size formula against the
 // configured limit.
 func TestBusEntrySize(t *testing.T) {
-	for _, limit := range []int{memory.MinMaxEntrySize, memory.DefaultMaxEntrySize} {
+	for _, limit := range []int{256 << 10, 1 << 20} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			opts := memory.BusOptions{}
-			if limit != memory.DefaultMaxEntrySize {
+			if limit != 1<<20 {
 				opts.MaxEntrySize = limit
 			}
 			b := newBus(t, opts)
@@ -228,7 +229,7 @@ func TestBusEntrySize(t *testing.T) {
 				"Total size of the entries in the request is over the limit.")
 		})
 	}
-	for _, bad := range []int{memory.MinMaxEntrySize - 1, memory.DefaultMaxEntrySize + 1, -1} {
+	for _, bad := range []int{256<<10 - 1, 1<<20 + 1, -1} {
 		_, err := memory.NewBus("b", memory.BusOptions{MaxEntrySize: bad})
 		assert.ErrorIs(t, err, postroom.ErrInvalid, "MaxEntrySize %d", bad)
 	}
@@ -351,7 +352,7 @@ func TestBusQueueTargets(t *testing.T) {
 	tp, err := w.OpenTopic(ctx, "mem://bus-arn-topic")
 	require.NoError(t, err)
 	viaTopic := newQueue(t, "via-topic", memory.QueueOptions{})
-	_, err = tp.SubscribeQueue(viaTopic, memory.SubscriptionOptions{RawDelivery: true})
+	_, err = tp.SubscribeQueue(viaTopic, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 	require.NoError(t, err)
 	// The default world holds a queue of the same name: not the target.
 	other, err := queue.Open(ctx, "mem://bus-arn-target")

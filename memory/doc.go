@@ -62,7 +62,15 @@
 // unacked message is delivered again with a higher receive count and a new
 // receipt. A queue with a redrive policy moves a message to its dead-letter
 // queue on the receive that would exceed MaxReceiveCount, keeping its id,
-// body, attributes, enqueue time and receive count.
+// body, attributes, sent time and receive count, and setting
+// Delivery.DeadLetterSource to the source queue's ARN. A standard
+// dead-letter queue keeps the message's enqueue time, so its retention
+// period counts from the original send; a FIFO one resets it to the move,
+// as SQS does (Stats.OldestAge follows the enqueue time).
+//
+// Each Delivery owns its Body and Attributes: changing them changes
+// nothing stored, and two queues subscribed to one topic receive copies of
+// their own.
 //
 // Standard queues deliver in send order (SQS only approximates it) and
 // exactly once per receive (SQS may rarely deliver twice); a receive returns
@@ -92,7 +100,7 @@
 // and types String, Number and Binary; delays up to 15 minutes; long polls
 // up to 20 s; retention from 1 minute to 14 days (4 days by default).
 // Every violation returns a *postroom.Error with SQS's error code and message,
-// matching a sentinel of package queue.
+// matching a sentinel of package postroom.
 //
 // Topics take SNS's: 256 KiB per message by default (configurable up to 1
 // MiB), 1 to 10 messages per Publish, subjects under 100 characters, FIFO
@@ -102,6 +110,6 @@
 //
 // # As
 //
-// Delivery.As accepts a **MessageInfo, which carries the dead-letter source
-// queue's ARN of a redriven message.
+// Delivery.As reports false: a memory delivery carries everything it knows
+// in its fields (DeadLetterSource included).
 package memory

@@ -16,17 +16,17 @@ import (
 
 // SQS's limits and defaults, which QueueOptions default to.
 const (
-	DefaultVisibilityTimeout = 30 * time.Second
-	MaxVisibilityTimeout     = 12 * time.Hour
-	DefaultRetention         = 4 * 24 * time.Hour
-	MinRetention             = time.Minute
-	MaxRetention             = 14 * 24 * time.Hour
-	MaxDelay                 = 15 * time.Minute
-	MaxWaitTime              = 20 * time.Second
-	DefaultMaxMessageSize    = 1 << 20 // 1 MiB
-	MinMaxMessageSize        = 1024
-	MaxBatch                 = 10
-	DeduplicationWindow      = 5 * time.Minute
+	defaultVisibilityTimeout = 30 * time.Second
+	maxVisibilityTimeout     = 12 * time.Hour
+	defaultRetention         = 4 * 24 * time.Hour
+	minRetention             = time.Minute
+	maxRetention             = 14 * 24 * time.Hour
+	maxDelay                 = 15 * time.Minute
+	maxWaitTime              = 20 * time.Second
+	defaultMaxMessageSize    = 1 << 20 // 1 MiB
+	minMaxMessageSize        = 1024
+	maxBatch                 = 10
+	deduplicationWindow      = 5 * time.Minute
 	purgeInterval            = 60 * time.Second
 )
 
@@ -167,31 +167,31 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 			Message: fmt.Sprintf("Invalid value for the parameter %s.", attr), Kind: postroom.ErrInvalid}
 	}
 	if o.VisibilityTimeout == 0 {
-		o.VisibilityTimeout = DefaultVisibilityTimeout
+		o.VisibilityTimeout = defaultVisibilityTimeout
 	}
-	if o.VisibilityTimeout < 0 || o.VisibilityTimeout > MaxVisibilityTimeout {
+	if o.VisibilityTimeout < 0 || o.VisibilityTimeout > maxVisibilityTimeout {
 		return bad("VisibilityTimeout", o.VisibilityTimeout)
 	}
-	if o.Delay < 0 || o.Delay > MaxDelay {
+	if o.Delay < 0 || o.Delay > maxDelay {
 		return bad("DelaySeconds", o.Delay)
 	}
 	if o.Retention == 0 {
-		o.Retention = DefaultRetention
+		o.Retention = defaultRetention
 	}
-	if o.Retention < MinRetention || o.Retention > MaxRetention {
+	if o.Retention < minRetention || o.Retention > maxRetention {
 		return bad("MessageRetentionPeriod", o.Retention)
 	}
-	if o.ReceiveWaitTime < 0 || o.ReceiveWaitTime > MaxWaitTime {
+	if o.ReceiveWaitTime < 0 || o.ReceiveWaitTime > maxWaitTime {
 		return bad("ReceiveMessageWaitTimeSeconds", o.ReceiveWaitTime)
 	}
 	if o.MaxMessageSize == 0 {
-		o.MaxMessageSize = DefaultMaxMessageSize
+		o.MaxMessageSize = defaultMaxMessageSize
 	}
-	if o.MaxMessageSize < MinMaxMessageSize || o.MaxMessageSize > DefaultMaxMessageSize {
+	if o.MaxMessageSize < minMaxMessageSize || o.MaxMessageSize > defaultMaxMessageSize {
 		return bad("MaximumMessageSize", o.MaxMessageSize)
 	}
 	if o.MaxBatchSize == 0 {
-		o.MaxBatchSize = DefaultMaxMessageSize
+		o.MaxBatchSize = defaultMaxMessageSize
 	}
 	if o.MaxBatchSize < 0 {
 		return bad("MaxBatchSize", o.MaxBatchSize)
@@ -246,8 +246,8 @@ func (q *Queue) Describe() queue.Info {
 		Name:              q.name,
 		FIFO:              q.fifo,
 		VisibilityTimeout: q.opts.VisibilityTimeout,
-		MaxBatch:          MaxBatch,
-		MaxVisibility:     MaxVisibilityTimeout,
+		MaxBatch:          maxBatch,
+		MaxVisibility:     maxVisibilityTimeout,
 	}
 }
 
@@ -281,8 +281,8 @@ func (q *Queue) Stats(ctx context.Context) (queue.Stats, error) {
 	}
 	var oldest time.Time
 	for _, m := range q.msgs {
-		if oldest.IsZero() || m.sentAt.Before(oldest) {
-			oldest = m.sentAt
+		if oldest.IsZero() || m.enqueuedAt.Before(oldest) {
+			oldest = m.enqueuedAt
 		}
 	}
 	if !oldest.IsZero() {
@@ -373,7 +373,7 @@ func (q *Queue) expire(now time.Time) {
 }
 
 func (q *Queue) expired(m *message, now time.Time) bool {
-	return now.Sub(m.sentAt) >= q.opts.Retention
+	return now.Sub(m.enqueuedAt) >= q.opts.Retention
 }
 
 // remove deletes a message from every structure. Callers hold q.mu.

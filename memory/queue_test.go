@@ -380,9 +380,8 @@ func TestRedrive(t *testing.T) {
 		assert.Equal(t, id, d.ID, "keeps its id")
 		assert.Equal(t, "poison", string(d.Body))
 		assert.Equal(t, "v", d.Attributes.Get("k"))
-		var info *memory.MessageInfo
-		require.True(t, d.As(&info))
-		assert.Equal(t, q.ARN(), info.DeadLetterQueueSourceARN)
+		assert.Equal(t, q.ARN(), d.DeadLetterSource)
+		assert.Empty(t, recv(t, dlq, 1), "one move")
 
 		_, err := memory.NewQueue("bad.fifo", memory.QueueOptions{RedrivePolicy: &memory.RedrivePolicy{DeadLetterQueue: dlq, MaxReceiveCount: 3}})
 		require.ErrorIs(t, err, postroom.ErrInvalid, "a FIFO queue needs a FIFO dead-letter queue")

@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/postroom/postroom"
-	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -38,7 +37,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		}
 	}()
 
-	var buf [MaxBatch]*message // taken messages, without an allocation
+	var buf [maxBatch]*message // taken messages, without an allocation
 	q.mu.Lock()
 	for {
 		if q.closed {
@@ -89,7 +88,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	if max == 0 {
 		max = 1
 	}
-	if max < 1 || max > MaxBatch {
+	if max < 1 || max > maxBatch {
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
 	}
@@ -98,7 +97,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 		wait = 0
 	case o.WaitTime == 0:
 		wait = q.opts.ReceiveWaitTime
-	case o.WaitTime < 0 || o.WaitTime > MaxWaitTime:
+	case o.WaitTime < 0 || o.WaitTime > maxWaitTime:
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(o.WaitTime/time.Second))
 	default:
@@ -108,7 +107,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	if vt == 0 {
 		vt = q.opts.VisibilityTimeout
 	}
-	if vt < 0 || vt > MaxVisibilityTimeout {
+	if vt < 0 || vt > maxVisibilityTimeout {
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(vt/time.Second))
 	}
@@ -186,16 +185,32 @@ func (q *Queue) deliver(m *message, now time.Time, vt time.Duration) {
 	}
 }
 
-// deliveries builds the deliveries of taken messages, with three
-// allocations whatever their number. Callers hold q.mu.
+// deliveries builds the deliveries of taken messages. Each delivery owns
+// its body and attributes: the bodies (and binary attribute values) of a
+// batch are copied into one buffer, so a batch costs four allocations
+// whatever its size, plus one map per message that has attributes.
+// Callers hold q.mu.
 func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 	if len(taken) == 0 {
 		return nil
 	}
 	ds := make([]queue.Delivery, len(taken))
 	ptrs := make([]*queue.Delivery, len(taken))
+	size := 0
+	for _, m := range taken {
+		size += len(m.body)
+		for _, a := range m.attrs {
+			size += len(a.Binary)
+		}
+	}
+	data := make([]byte, 0, size)
+	own := func(b []byte) []byte { // a copy in data, which it cannot grow into its neighbour
+		start := len(data)
+		data = append(data, b...)
+		return data[start:len(data):len(data)]
+	}
 	buf := make([]byte, 0, len(taken)*(len(q.token)+20))
-	ends := make([]int, 0, MaxBatch)
+	ends := make([]int, 0, maxBatch)
 	for _, m := range taken {
 		buf = appendReceipt(buf, q.token, m.serial, m.gen)
 		ends = append(ends, len(buf))
@@ -205,8 +220,16 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 	for i, m := range taken {
 		d := &ds[i]
 		d.ID = m.id
-		d.Body = m.body
-		d.Attributes = m.attrs
+		d.Body = own(m.body)
+		if len(m.attrs) > 0 {
+			d.Attributes = make(queue.Attributes, len(m.attrs))
+			for k, a := range m.attrs {
+				if a.Binary != nil {
+					a.Binary = own(a.Binary)
+				}
+				d.Attributes[k] = a
+			}
+		}
 		d.GroupID = m.groupID
 		if q.fifo {
 			d.DeduplicationID = m.dedupID
@@ -218,8 +241,7 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 		d.FirstReceivedAt = m.firstRecv
 		d.ReceivedAt = m.receivedAt
 		d.SequenceNumber = m.seq
-		d.DeadLetterSource = m.info.DeadLetterQueueSourceARN
-		rawvalue.Set(d, &m.info)
+		d.DeadLetterSource = m.dlSource
 		ptrs[i] = d
 	}
 	return ptrs
@@ -257,7 +279,9 @@ func invalidReceipt(op, receipt string) error {
 }
 
 // deadLetter moves messages to the dead-letter queue, keeping their id,
-// body, attributes, enqueue time and receive count. Callers do not hold
+// body, attributes, sent time and receive count. A standard dead-letter
+// queue keeps their enqueue time too, so retention counts from the
+// original send; a FIFO one resets it, as SQS does. Callers do not hold
 // q.mu: the dead-letter queue's lock is taken on its own.
 func (q *Queue) deadLetter(moved []*message) {
 	if len(moved) == 0 {
@@ -286,15 +310,17 @@ func (q *Queue) deadLetter(moved []*message) {
 			groupID:      m.groupID,
 			dedupID:      m.dedupID,
 			sentAt:       m.sentAt,
+			enqueuedAt:   m.enqueuedAt,
 			firstRecv:    m.firstRecv,
 			receiveCount: m.receiveCount,
-			info:         MessageInfo{DeadLetterQueueSourceARN: q.ARN()},
+			dlSource:     q.arn,
 			visibleAt:    now,
 			index:        -1,
 		}
 		if dlq.fifo {
 			dm.seq = fmt.Sprintf("%020d", dlq.seq)
-			dm.dedupID = m.id // as SQS does for FIFO dead-letter moves
+			dm.dedupID = m.id   // as SQS does for FIFO dead-letter moves
+			dm.enqueuedAt = now // a FIFO dead-letter queue resets the enqueue time; a standard one keeps it
 		}
 		dlq.enqueue(dm, now)
 	}

@@ -108,9 +108,9 @@ func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
 	case len(msgs) == 0:
 		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
 			Message: "There should be at least one SendMessageBatchRequestEntry in the request.", Kind: postroom.ErrTooManyEntries}
-	case len(msgs) > MaxBatch:
+	case len(msgs) > maxBatch:
 		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(msgs)),
+			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", maxBatch, len(msgs)),
 			Kind:    postroom.ErrTooManyEntries}
 	}
 	if len(msgs) == 1 {
@@ -157,7 +157,7 @@ func (q *Queue) checkMessage(m *queue.Message) error {
 			return validate.Invalid("memory", "send", "InvalidParameterValue",
 				"Value %d for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.", int(m.Delay/time.Second))
 		}
-		if m.Delay < 0 || m.Delay > MaxDelay {
+		if m.Delay < 0 || m.Delay > maxDelay {
 			return validate.Invalid("memory", "send", "InvalidParameterValue",
 				"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", int(m.Delay/time.Second))
 		}
@@ -190,13 +190,14 @@ func (q *Queue) checkMessage(m *queue.Message) error {
 func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *message {
 	q.seq++
 	sm := &message{
-		serial:  q.seq,
-		id:      id,
-		body:    m.Body,
-		groupID: m.GroupID,
-		dedupID: m.DeduplicationID,
-		sentAt:  now,
-		index:   -1,
+		serial:     q.seq,
+		id:         id,
+		body:       m.Body,
+		groupID:    m.GroupID,
+		dedupID:    m.DeduplicationID,
+		sentAt:     now,
+		enqueuedAt: now,
+		index:      -1,
 	}
 	if !owned {
 		sm.body = append([]byte(nil), m.Body...)
@@ -279,7 +280,7 @@ func (q *Queue) remember(key, id string, now time.Time) {
 			}
 		}
 	}
-	q.dedup[key] = now.Add(DeduplicationWindow)
+	q.dedup[key] = now.Add(deduplicationWindow)
 	q.dedupIDs[key] = id
 }
 

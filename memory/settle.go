@@ -75,7 +75,7 @@ func (q *Queue) Extend(ctx context.Context, timeout time.Duration, ds ...*queue.
 }
 
 func (q *Queue) changeVisibility(op string, timeout time.Duration, ds []*queue.Delivery) error {
-	if timeout < 0 || timeout > MaxVisibilityTimeout {
+	if timeout < 0 || timeout > maxVisibilityTimeout {
 		return validate.Invalid("memory", op, "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(timeout/time.Second))
 	}
@@ -104,7 +104,7 @@ func (q *Queue) changeVisibility(op string, timeout time.Duration, ds []*queue.D
 					Message: fmt.Sprintf("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", d.Receipt),
 					Kind:    postroom.ErrReceiptExpired}
 			} // a standard queue ignores it
-		case now.Add(timeout).Sub(m.receivedAt) > MaxVisibilityTimeout:
+		case now.Add(timeout).Sub(m.receivedAt) > maxVisibilityTimeout:
 			err = &postroom.Error{Pkg: "memory", Op: op, Code: "InvalidParameterValue",
 				Message: fmt.Sprintf("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds]", int(timeout/time.Second)),
 				Kind:    postroom.ErrInvalid}
@@ -129,9 +129,9 @@ func (q *Queue) checkSettle(op string, ds []*queue.Delivery) error {
 	case len(ds) == 0:
 		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
 			Message: "There should be at least one entry in the request.", Kind: postroom.ErrTooManyEntries}
-	case len(ds) > MaxBatch:
+	case len(ds) > maxBatch:
 		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(ds)),
+			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", maxBatch, len(ds)),
 			Kind:    postroom.ErrTooManyEntries}
 	}
 	return nil

@@ -15,27 +15,20 @@ type message struct {
 	attrs        queue.Attributes
 	groupID      string
 	dedupID      string
-	seq          string // FIFO sequence number
-	sentAt       time.Time
+	seq          string    // FIFO sequence number
+	sentAt       time.Time // SentTimestamp: kept by a dead-letter move
+	enqueuedAt   time.Time // retention and age count from it: reset by a move to a FIFO dead-letter queue
 	firstRecv    time.Time
 	receivedAt   time.Time // of the current receipt: the 12-hour cap runs from it
 	receiveCount int
-	gen          uint64      // receipt generation: bumped by every receive
-	info         MessageInfo // what Delivery.As exposes
+	gen          uint64 // receipt generation: bumped by every receive
+	dlSource     string // ARN of the queue a redrive moved it from, or ""
 
 	visibleAt time.Time
 	index     int  // in Queue.pending, or -1
 	inFlight  bool // received and not visible again (in Queue.pending)
 	deleted   bool
 	group     *group // FIFO only
-}
-
-// MessageInfo is what the memory queue knows of a message beyond
-// queue.Delivery's fields. Delivery.As sets a **MessageInfo.
-type MessageInfo struct {
-	// DeadLetterQueueSourceARN is the ARN of the queue the message was
-	// moved from by a redrive policy, or "".
-	DeadLetterQueueSourceARN string
 }
 
 // msgHeap orders pending messages by the time they become visible.

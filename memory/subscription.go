@@ -14,20 +14,17 @@ import (
 	"github.com/postroom/postroom/queue"
 )
 
-// SubscriptionOptions configure a subscription of a memory topic.
+// SubscriptionOptions configure a subscription of a memory topic: the
+// options of pubsub.SubscribeOptions (FilterPolicy, FilterPolicyScope,
+// RawDelivery; Name is for Topic.Subscribe only and is not used by
+// SubscribeQueue, SubscribeQueueARN and SubscribeFunc) and SNS's
+// dead-letter queue and retries.
 type SubscriptionOptions struct {
-	// FilterPolicy is an SNS filter policy (JSON); empty admits every
-	// message.
-	FilterPolicy string
-	// FilterPolicyScope is what the policy applies to.
-	FilterPolicyScope pubsub.Scope
-	// RawDelivery delivers the published body with the message attributes
-	// as queue attributes (at most 10), instead of the SNS JSON envelope.
-	RawDelivery bool
+	pubsub.SubscribeOptions
 	// DeadLetter receives messages that could not be delivered (SNS's
 	// subscription redrive policy): a function that kept failing, a raw
-	// delivery with more than 10 attributes, a closed queue. Nil drops
-	// them.
+	// delivery with more than 10 attributes, a closed or missing queue.
+	// Nil drops them.
 	DeadLetter queue.Sender
 	// Retry is how a function subscription retries a failed invocation.
 	// The zero value retries twice, after 1 and 2 minutes, like an
@@ -49,10 +46,17 @@ type FuncRetry struct {
 // SNS calls a Lambda function. An error makes the topic retry it.
 type Func func(ctx context.Context, n *Notification) error
 
-// Subscription is a subscription of a memory topic: a memory queue the
-// topic delivers into (received from through the queue.Receiver methods)
-// or a function it calls.
-type Subscription struct {
+// Subscription is a subscription of a memory topic that delivers into a
+// memory queue (the SNS → SQS fan-out); its queue.Receiver methods receive
+// from that queue.
+type Subscription struct{ sub subscription }
+
+// FuncSubscription is a subscription of a memory topic that calls a Go
+// function, as SNS invokes a Lambda function.
+type FuncSubscription struct{ sub subscription }
+
+// subscription is what both kinds of subscription hold.
+type subscription struct {
 	topic  *Topic
 	arn    string
 	queue  *Queue // or nil
@@ -69,6 +73,8 @@ var (
 	_ pubsub.Subscription = (*Subscription)(nil)
 	_ pubsub.Unsubscriber = (*Subscription)(nil)
 	_ pubsub.FilterSetter = (*Subscription)(nil)
+	_ pubsub.Unsubscriber = (*FuncSubscription)(nil)
+	_ pubsub.FilterSetter = (*FuncSubscription)(nil)
 )
 
 // SubscribeQueue subscribes q to the topic: the SNS → SQS fan-out. A
@@ -82,7 +88,8 @@ func (t *Topic) SubscribeQueue(q *Queue, opts SubscriptionOptions) (*Subscriptio
 	if q.fifo && !t.fifo {
 		return nil, snsInvalid("subscribe", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
-	return t.subscribe(&Subscription{queue: q, opts: opts})
+	s := &Subscription{sub: subscription{queue: q, opts: opts}}
+	return s, t.subscribe(&s.sub)
 }
 
 // SubscribeQueueARN subscribes the queue of the topic's world that an SQS
@@ -96,13 +103,14 @@ func (t *Topic) SubscribeQueueARN(arn string, opts SubscriptionOptions) (*Subscr
 	if strings.HasSuffix(arn, ".fifo") && !t.fifo {
 		return nil, snsInvalid("subscribe", "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard SNS topics")
 	}
-	return t.subscribe(&Subscription{qarn: arn, opts: opts})
+	s := &Subscription{sub: subscription{qarn: arn, opts: opts}}
+	return s, t.subscribe(&s.sub)
 }
 
 // SubscribeFunc subscribes a function, called for every admitted message in
 // a goroutine of the topic's, and retried as opts.Retry says. FIFO topics
 // deliver only to queues, as on SNS.
-func (t *Topic) SubscribeFunc(f Func, opts SubscriptionOptions) (*Subscription, error) {
+func (t *Topic) SubscribeFunc(f Func, opts SubscriptionOptions) (*FuncSubscription, error) {
 	if f == nil {
 		return nil, snsInvalid("subscribe", "Invalid parameter: Endpoint")
 	}
@@ -112,12 +120,14 @@ func (t *Topic) SubscribeFunc(f Func, opts SubscriptionOptions) (*Subscription, 
 	if opts.Retry.Attempts < 0 {
 		return nil, snsInvalid("subscribe", "Invalid parameter: Retry attempts must not be negative")
 	}
-	return t.subscribe(&Subscription{fn: f, opts: opts})
+	s := &FuncSubscription{sub: subscription{fn: f, opts: opts}}
+	return s, t.subscribe(&s.sub)
 }
 
-// Subscribe makes a subscription into a new memory queue and returns it,
-// ready to receive from. With a Name, the subscription is durable: a later
-// Subscribe with that name returns it again, with the messages it kept.
+// Subscribe makes a subscription into a new memory queue and returns it
+// (a *Subscription), ready to receive from. With a Name, the subscription
+// is durable: a later Subscribe with that name returns it again, with the
+// messages it kept.
 func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	t.mu.Lock()
 	if s, ok := t.named[o.Name]; ok && o.Name != "" {
@@ -141,10 +151,10 @@ func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsu
 	if err != nil {
 		return nil, err
 	}
-	s, err := t.subscribe(&Subscription{queue: q, owned: true, name: o.Name, opts: SubscriptionOptions{
-		FilterPolicy: o.FilterPolicy, FilterPolicyScope: o.FilterPolicyScope, RawDelivery: o.RawDelivery || t.raw,
-	}})
-	if err != nil {
+	so := o
+	so.RawDelivery = o.RawDelivery || t.raw
+	s := &Subscription{sub: subscription{queue: q, owned: true, name: o.Name, opts: SubscriptionOptions{SubscribeOptions: so}}}
+	if err := t.subscribe(&s.sub); err != nil {
 		return nil, err
 	}
 	if o.Name != "" {
@@ -175,30 +185,44 @@ func trimFIFO(name string) string {
 	return name
 }
 
-func (t *Topic) subscribe(s *Subscription) (*Subscription, error) {
+func (t *Topic) subscribe(s *subscription) error {
 	s.topic = t
 	if err := s.setFilter(s.opts.FilterPolicy, s.opts.FilterPolicyScope); err != nil {
-		return nil, err
+		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return nil, &postroom.Error{Pkg: "memory", Op: "subscribe", Kind: postroom.ErrClosed}
+		return &postroom.Error{Pkg: "memory", Op: "subscribe", Kind: postroom.ErrClosed}
 	}
 	t.nsubs++
 	s.arn = fmt.Sprintf("%s:%08x-0000-4000-8000-%012x", t.ARN(), t.nsubs, t.nsubs)
 	s.active.Store(true)
 	t.subs = append(t.subs[:len(t.subs):len(t.subs)], s) // copy on write
-	return s, nil
+	return nil
 }
 
 // ARN returns the subscription's ARN.
-func (s *Subscription) ARN() string { return s.arn }
+func (s *Subscription) ARN() string { return s.sub.arn }
 
-// Queue returns the queue the subscription delivers into, or nil for a
-// function subscription. A subscription by ARN returns the queue of its
-// world the ARN names now, or nil.
-func (s *Subscription) Queue() *Queue {
+// ARN returns the subscription's ARN.
+func (s *FuncSubscription) ARN() string { return s.sub.arn }
+
+// Endpoint returns the ARN of the queue the subscription delivers into.
+func (s *Subscription) Endpoint() string {
+	if s.sub.qarn != "" {
+		return s.sub.qarn
+	}
+	return s.sub.queue.ARN()
+}
+
+// Queue returns the queue the subscription delivers into. A subscription
+// made by SubscribeQueueARN returns the queue of its world the ARN names
+// now, or nil.
+func (s *Subscription) Queue() *Queue { return s.sub.target() }
+
+// target returns the queue a queue subscription delivers into now, or nil.
+func (s *subscription) target() *Queue {
 	if s.qarn != "" {
 		q, _ := s.topic.world.QueueByARN(s.qarn)
 		return q
@@ -210,10 +234,16 @@ func (s *Subscription) Queue() *Queue {
 // policy admits every message. The change applies to the next publish (SNS
 // takes up to 15 minutes).
 func (s *Subscription) SetFilterPolicy(ctx context.Context, policy string, scope pubsub.Scope) error {
-	return s.setFilter(policy, scope)
+	return s.sub.setFilter(policy, scope)
 }
 
-func (s *Subscription) setFilter(policy string, scope pubsub.Scope) error {
+// SetFilterPolicy replaces the subscription's filter policy, as
+// Subscription.SetFilterPolicy does.
+func (s *FuncSubscription) SetFilterPolicy(ctx context.Context, policy string, scope pubsub.Scope) error {
+	return s.sub.setFilter(policy, scope)
+}
+
+func (s *subscription) setFilter(policy string, scope pubsub.Scope) error {
 	if policy == "" {
 		s.filter.Store(nil)
 		return nil
@@ -237,18 +267,24 @@ func (s *Subscription) setFilter(policy string, scope pubsub.Scope) error {
 
 // Unsubscribe removes the subscription from its topic. A queue made by
 // Subscribe is closed with it.
-func (s *Subscription) Unsubscribe(ctx context.Context) error {
+func (s *Subscription) Unsubscribe(ctx context.Context) error { return s.sub.unsubscribe() }
+
+// Unsubscribe removes the subscription from its topic; invocations in
+// progress and their retries go on.
+func (s *FuncSubscription) Unsubscribe(ctx context.Context) error { return s.sub.unsubscribe() }
+
+func (s *subscription) unsubscribe() error {
 	t := s.topic
 	t.mu.Lock()
 	s.active.Store(false)
-	subs := make([]*Subscription, 0, len(t.subs))
+	subs := make([]*subscription, 0, len(t.subs))
 	for _, o := range t.subs {
 		if o != s {
 			subs = append(subs, o)
 		}
 	}
 	t.subs = subs
-	if s.name != "" && t.named[s.name] == s {
+	if s.name != "" && t.named[s.name] != nil && &t.named[s.name].sub == s {
 		delete(t.named, s.name)
 	}
 	t.mu.Unlock()
@@ -261,61 +297,73 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 // Close ends a subscription made by Subscribe without a name. A durable
 // (named) one keeps collecting messages: Subscribe with its name attaches
 // to it again, and Unsubscribe removes it. For subscriptions made by
-// SubscribeQueue or SubscribeFunc, Close is Unsubscribe.
+// SubscribeQueue or SubscribeQueueARN, Close is Unsubscribe.
 func (s *Subscription) Close() error {
-	if s.name != "" {
+	if s.sub.name != "" {
 		return nil
 	}
-	return s.Unsubscribe(context.Background())
+	return s.sub.unsubscribe()
+}
+
+// Close is Unsubscribe.
+func (s *FuncSubscription) Close() error { return s.sub.unsubscribe() }
+
+// receiver returns the queue to receive from, or an error matching
+// postroom.ErrNotFound for a subscription by ARN whose queue is gone.
+func (s *Subscription) receiver(op string) (*Queue, error) {
+	if q := s.sub.target(); q != nil {
+		return q, nil
+	}
+	return nil, errNoQueue(op, s.sub.qarn)
 }
 
 // Receive receives from the subscription's queue.
 func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
-	if s.queue == nil {
-		return nil, errFuncSubscription("receive")
+	q, err := s.receiver("receive")
+	if err != nil {
+		return nil, err
 	}
-	return s.queue.Receive(ctx, opts)
+	return q.Receive(ctx, opts)
 }
 
 // Ack deletes deliveries from the subscription's queue.
 func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
-	if s.queue == nil {
-		return errFuncSubscription("ack")
+	q, err := s.receiver("ack")
+	if err != nil {
+		return err
 	}
-	return s.queue.Ack(ctx, ds...)
+	return q.Ack(ctx, ds...)
 }
 
 // Nack makes deliveries visible again in the subscription's queue after
 // delay.
 func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
-	if s.queue == nil {
-		return errFuncSubscription("nack")
+	q, err := s.receiver("nack")
+	if err != nil {
+		return err
 	}
-	return s.queue.Nack(ctx, delay, ds...)
+	return q.Nack(ctx, delay, ds...)
 }
 
 // Extend extends the visibility of deliveries of the subscription's queue.
 func (s *Subscription) Extend(ctx context.Context, timeout time.Duration, ds ...*queue.Delivery) error {
-	if s.queue == nil {
-		return errFuncSubscription("extend")
+	q, err := s.receiver("extend")
+	if err != nil {
+		return err
 	}
-	return s.queue.Extend(ctx, timeout, ds...)
+	return q.Extend(ctx, timeout, ds...)
 }
 
 // Describe describes the subscription's queue.
 func (s *Subscription) Describe() queue.Info {
-	if s.queue == nil {
-		return queue.Info{}
+	if q := s.sub.target(); q != nil {
+		return q.Describe()
 	}
-	return s.queue.Describe()
-}
-
-func errFuncSubscription(op string) error {
-	return &postroom.Error{Pkg: "memory", Op: op, Message: "a function subscription has no queue to receive from", Kind: postroom.ErrUnsupported}
+	return queue.Info{}
 }
 
 // admits reports whether the filter policy admits n.
-func (s *Subscription) admits(n *notification) bool {
+func (s *subscription) admits(n *notification) bool {
 	p := s.filter.Load()
 	if p == nil {
 		return true
@@ -328,7 +376,7 @@ func (s *Subscription) admits(n *notification) bool {
 }
 
 // deliver hands n to the subscription if its filter admits it.
-func (s *Subscription) deliver(n *notification) {
+func (s *subscription) deliver(n *notification) {
 	if !s.active.Load() || !s.admits(n) {
 		return
 	}
@@ -365,7 +413,7 @@ func (s *Subscription) deliver(n *notification) {
 }
 
 // invoke calls a function subscription in a goroutine, retrying failures.
-func (s *Subscription) invoke(n *notification) {
+func (s *subscription) invoke(n *notification) {
 	t := s.topic
 	attempts := s.opts.Retry.Attempts
 	if attempts == 0 {
@@ -401,7 +449,7 @@ func (s *Subscription) invoke(n *notification) {
 }
 
 // call runs the function once, turning a panic into an error.
-func (s *Subscription) call(ctx context.Context, n *notification) (err error) {
+func (s *subscription) call(ctx context.Context, n *notification) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("memory: subscribed function panicked: %v", r)
@@ -413,7 +461,7 @@ func (s *Subscription) call(ctx context.Context, n *notification) (err error) {
 // deadLetter sends an undeliverable message to the subscription's
 // dead-letter queue, as SNS does: the body as published, with the message
 // attributes, plus why in the attribute "ErrorMessage" when there is room.
-func (s *Subscription) deadLetter(n *notification, why string) {
+func (s *subscription) deadLetter(n *notification, why string) {
 	if s.opts.DeadLetter == nil {
 		return
 	}

@@ -17,7 +17,7 @@ import (
 
 // SNS's limits and defaults, which TopicOptions default to.
 const (
-	DefaultTopicMessageSize = 256 << 10 // 256 KiB
+	defaultTopicMessageSize = 256 << 10 // 256 KiB
 	maxSubjectLen           = 100
 )
 
@@ -63,7 +63,7 @@ type Topic struct {
 
 	mu     sync.Mutex // guards everything below
 	closed bool
-	subs   []*Subscription
+	subs   []*subscription
 	named  map[string]*Subscription // durable subscriptions made by Subscribe
 	nsubs  int
 	seq    uint64
@@ -109,9 +109,9 @@ func newTopic(w *World, name string, opts TopicOptions) (*Topic, error) {
 		return nil, snsInvalid("create", "Invalid parameter: Attributes Reason: FifoThroughputScope: Invalid value ["+string(opts.DeduplicationScope)+"]. Please use either Topic or MessageGroup")
 	}
 	if opts.MaxMessageSize == 0 {
-		opts.MaxMessageSize = DefaultTopicMessageSize
+		opts.MaxMessageSize = defaultTopicMessageSize
 	}
-	if opts.MaxMessageSize < MinMaxMessageSize || opts.MaxMessageSize > DefaultMaxMessageSize {
+	if opts.MaxMessageSize < minMaxMessageSize || opts.MaxMessageSize > defaultMaxMessageSize {
 		return nil, snsInvalid("create", "Invalid parameter: Attributes Reason: MaximumMessageSize must be between 1024 and 1048576")
 	}
 	t := &Topic{
@@ -230,7 +230,7 @@ func (t *Topic) checkBatch(msgs []*pubsub.Message) error {
 	case len(msgs) == 0:
 		return &postroom.Error{Pkg: "memory", Op: "publish", Code: "EmptyBatchRequest",
 			Message: "The batch request doesn't contain any entries", Kind: postroom.ErrTooManyEntries}
-	case len(msgs) > MaxBatch:
+	case len(msgs) > maxBatch:
 		return &postroom.Error{Pkg: "memory", Op: "publish", Code: "TooManyEntriesInBatchRequest",
 			Message: "The batch request contains more entries than permissible.", Kind: postroom.ErrTooManyEntries}
 	case len(msgs) == 1:
@@ -328,7 +328,7 @@ func (t *Topic) remember(key, id string, now time.Time) {
 			}
 		}
 	}
-	t.dedup[key] = now.Add(DeduplicationWindow)
+	t.dedup[key] = now.Add(deduplicationWindow)
 	t.dedupI[key] = id
 }
 

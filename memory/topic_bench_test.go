@@ -26,7 +26,7 @@ func BenchmarkTopicPublish(b *testing.B) {
 			b.Fatal(err)
 		}
 		policy := fmt.Sprintf(`{"shard":[%d],"kind":[{"prefix":"order"}]}`, i%5)
-		if _, err := t.SubscribeQueue(q, SubscriptionOptions{FilterPolicy: policy, RawDelivery: true}); err != nil {
+		if _, err := t.SubscribeQueue(q, SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{FilterPolicy: policy, RawDelivery: true}}); err != nil {
 			b.Fatal(err)
 		}
 		qs = append(qs, q)

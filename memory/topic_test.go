@@ -128,8 +128,7 @@ func TestFilterPolicyFanOut(t *testing.T) {
 			tp := newTopic(t, "fanout-"+scope.String(), memory.TopicOptions{})
 			subs := make([]subscriber, len(tests))
 			for i, tc := range tests {
-				subs[i] = subscribeQueue(t, tp, fmt.Sprintf("%s-%d", scope, i), memory.SubscriptionOptions{
-					FilterPolicy: tc.policy, FilterPolicyScope: scope, RawDelivery: true})
+				subs[i] = subscribeQueue(t, tp, fmt.Sprintf("%s-%d", scope, i), memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{FilterPolicy: tc.policy, FilterPolicyScope: scope, RawDelivery: true}})
 			}
 			for _, m := range msgs {
 				pm := &pubsub.Message{Body: []byte(m.name), Attributes: m.attrs}
@@ -167,13 +166,13 @@ func TestFilterPolicyErrors(t *testing.T) {
 		`{"a":[1],"b":[1],"c":[1],"d":[1],"e":[1],"f":[1]}`: pubsub.ScopeMessageBody,
 		`not json`: pubsub.ScopeMessageBody,
 	} {
-		_, err := tp.SubscribeQueue(q, memory.SubscriptionOptions{FilterPolicy: policy, FilterPolicyScope: scope})
+		_, err := tp.SubscribeQueue(q, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{FilterPolicy: policy, FilterPolicyScope: scope}})
 		require.ErrorIs(t, err, postroom.ErrInvalid, policy)
 		var qe *postroom.Error
 		require.ErrorAs(t, err, &qe)
 		assert.Equal(t, "InvalidParameter", qe.Code)
 	}
-	s, err := tp.SubscribeQueue(q, memory.SubscriptionOptions{FilterPolicy: `{"k":["a"]}`, RawDelivery: true})
+	s, err := tp.SubscribeQueue(q, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{FilterPolicy: `{"k":["a"]}`, RawDelivery: true}})
 	require.NoError(t, err)
 	require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("b"), Attributes: queue.Attributes{"k": queue.String("b")}}))
 	require.NoError(t, s.SetFilterPolicy(ctx, `{"k":["b"]}`, pubsub.ScopeMessageAttributes), "the policy can change later")
@@ -227,9 +226,10 @@ func TestEnvelope(t *testing.T) {
 
 func TestRawDelivery(t *testing.T) {
 	tp := newTopic(t, "raw", memory.TopicOptions{})
-	s := subscribeQueue(t, tp, "raw-q", memory.SubscriptionOptions{RawDelivery: true})
+	s := subscribeQueue(t, tp, "raw-q", memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 	dlq := newQueue(t, "raw-dlq", memory.QueueOptions{})
-	_, err := tp.SubscribeQueue(s.q, memory.SubscriptionOptions{RawDelivery: true, FilterPolicy: `{"many":[{"exists":true}]}`, DeadLetter: dlq})
+	_, err := tp.SubscribeQueue(s.q, memory.SubscriptionOptions{
+		SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true, FilterPolicy: `{"many":[{"exists":true}]}`}, DeadLetter: dlq})
 	require.NoError(t, err)
 	typed := queue.Attributes{"list": queue.StringArray("a", "b"), "n": queue.Number("3")}
 	require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("as published"), Attributes: typed}))
@@ -250,9 +250,9 @@ func TestTopicDeduplication(t *testing.T) {
 		tp := newTopic(t, "dedup.fifo", memory.TopicOptions{})
 		fq := newQueue(t, "dedup-sub.fifo", memory.QueueOptions{})
 		sq := newQueue(t, "dedup-std", memory.QueueOptions{})
-		_, err := tp.SubscribeQueue(fq, memory.SubscriptionOptions{RawDelivery: true})
+		_, err := tp.SubscribeQueue(fq, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 		require.NoError(t, err)
-		_, err = tp.SubscribeQueue(sq, memory.SubscriptionOptions{RawDelivery: true})
+		_, err = tp.SubscribeQueue(sq, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}})
 		require.NoError(t, err, "a FIFO topic delivers to standard queues too")
 		pub := func(body string) string {
 			m := &pubsub.Message{Body: []byte(body), GroupID: "g", DeduplicationID: "same"}

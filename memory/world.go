@@ -13,8 +13,8 @@ import (
 
 // The account and region of a world whose options leave them empty.
 const (
-	DefaultAccountID = "000000000000"
-	DefaultRegion    = "us-east-1"
+	defaultAccountID = "000000000000"
+	defaultRegion    = "us-east-1"
 )
 
 // WorldOptions configure a World. The zero value is account 000000000000
@@ -63,10 +63,10 @@ func NewWorld(opts WorldOptions) *World {
 		buses:   make(map[string]*Bus),
 	}
 	if w.account == "" {
-		w.account = DefaultAccountID
+		w.account = defaultAccountID
 	}
 	if w.region == "" {
-		w.region = DefaultRegion
+		w.region = defaultRegion
 	}
 	w.queueURLBase = strings.TrimSuffix(opts.QueueURLBase, "/")
 	if w.queueURLBase == "" {
@@ -89,8 +89,9 @@ func (w *World) AccountID() string { return w.account }
 func (w *World) Region() string { return w.region }
 
 // Close closes every queue, topic and bus of the world and removes them;
-// later calls that make a resource fail with an error matching
-// postroom.ErrClosed.
+// later calls that make or open a resource fail with an error matching
+// postroom.ErrClosed. Closing Default does that to every mem:// URL of the
+// process.
 func (w *World) Close() error {
 	w.mu.Lock()
 	if w.closed {

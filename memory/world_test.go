@@ -257,8 +257,7 @@ func TestWorldSubscribeByARN(t *testing.T) {
 	dead, err := w.NewQueue("events-dlq", memory.QueueOptions{})
 	require.NoError(t, err)
 	arn := "arn:aws:sqs:us-east-1:000000000000:later"
-	sub, err := tp.SubscribeQueueARN(arn, memory.SubscriptionOptions{
-		RawDelivery: true, DeadLetter: dead})
+	sub, err := tp.SubscribeQueueARN(arn, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{RawDelivery: true}, DeadLetter: dead})
 	require.NoError(t, err)
 	assert.Nil(t, sub.Queue())
 	require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("early")}))
@@ -277,4 +276,45 @@ func TestWorldSubscribeByARN(t *testing.T) {
 	assert.ErrorIs(t, err, postroom.ErrInvalid, "a FIFO queue on a standard topic")
 	_, err = tp.SubscribeQueueARN("arn:aws:sqs:eu-west-1:000000000000:later", memory.SubscriptionOptions{})
 	assert.ErrorIs(t, err, postroom.ErrInvalid, "another region")
+}
+
+// FuzzWorldOpen opens a URL as a queue, a topic and a bus of a new world:
+// each either fails or opens a resource that a second open returns again.
+func FuzzWorldOpen(f *testing.F) {
+	for _, s := range []string{
+		"mem://orders?visibility=30s", "mem://o.fifo?content_based_deduplication=true&deduplication_scope=messageGroup",
+		"mem://t.fifo?deduplication_scope=MessageGroup&max_message_size=2048", "mem://b?max_entry_size=262144",
+		"mem://a?dlq=a&max_receive_count=3", "mem://%zz", "mem:opaque", "sqs://x", "mem://default",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		w := memory.NewWorld(memory.WorldOptions{})
+		defer w.Close()
+		if q, err := w.OpenQueue(ctx, raw); err == nil {
+			again, err := w.OpenQueue(ctx, raw)
+			if err != nil || again != q {
+				t.Fatalf("second OpenQueue(%q): %v, %v", raw, again, err)
+			}
+			if got, err := w.QueueByARN(q.ARN()); err != nil || got != q {
+				t.Fatalf("QueueByARN(%q): %v", q.ARN(), err)
+			}
+		} else if q != nil {
+			t.Fatalf("OpenQueue(%q) returned a queue and an error", raw)
+		}
+		if tp, err := w.OpenTopic(ctx, raw); err == nil {
+			if again, err := w.OpenTopic(ctx, raw); err != nil || again != tp {
+				t.Fatalf("second OpenTopic(%q): %v", raw, err)
+			}
+		} else if tp != nil {
+			t.Fatalf("OpenTopic(%q) returned a topic and an error", raw)
+		}
+		if b, err := w.OpenBus(ctx, raw); err == nil {
+			if again, err := w.OpenBus(ctx, raw); err != nil || again != b {
+				t.Fatalf("second OpenBus(%q): %v", raw, err)
+			}
+		} else if b != nil {
+			t.Fatalf("OpenBus(%q) returned a bus and an error", raw)
+		}
+	})
 }

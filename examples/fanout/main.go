@@ -57,17 +57,17 @@ func run(ctx context.Context, out *os.File) error {
 	defer shipping.Close()
 
 	// Billing: orders of 10 or more, raw bodies.
-	if _, err := topic.SubscribeQueue(billing, memory.SubscriptionOptions{
+	if _, err := topic.SubscribeQueue(billing, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{
 		FilterPolicy: `{"amount":[{"numeric":[">=",10]}]}`,
 		RawDelivery:  true,
-	}); err != nil {
+	}}); err != nil {
 		return err
 	}
 	// Shipping: orders that ship, chosen by their JSON body, in the SNS envelope.
-	if _, err := topic.SubscribeQueue(shipping, memory.SubscriptionOptions{
+	if _, err := topic.SubscribeQueue(shipping, memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{
 		FilterPolicy:      `{"shipping":[{"anything-but":""}]}`,
 		FilterPolicyScope: pubsub.ScopeMessageBody,
-	}); err != nil {
+	}}); err != nil {
 		return err
 	}
 
