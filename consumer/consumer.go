@@ -26,8 +26,8 @@ const e errkit.Pkg = "consumer"
 type Handler func(ctx context.Context, d *queue.Delivery) error
 
 // A Middleware wraps a [Handler] in another, to add behaviour around every
-// message: a timeout ([Timeout]), deduplication ([Dedup]), tracing (package
-// tracing), logging, metrics.
+// message: a timeout ([Timeout]), deduplication (package consumer/dedup),
+// tracing (package tracing), logging, metrics.
 type Middleware func(Handler) Handler
 
 // Chain wraps h in mw. The first middleware is the outermost: it sees the
@@ -279,7 +279,8 @@ type Acks struct {
 // A handler that returns nil has its message acked (deleted). Acks are
 // batched (see [Acks]). A failed ack is reported to Hooks.AckFailed and
 // retried, except for a stale receipt (the message comes back, so it is
-// handled again: handlers must be idempotent, or use [Dedup]).
+// handled again: handlers must be idempotent, or use package
+// consumer/dedup).
 //
 // A handler that returns an error or panics has its message nacked with the
 // delay Retry.Backoff gives for its receive count, so the queue delivers it
