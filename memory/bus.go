@@ -9,10 +9,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/postroom/postroom/backoff"
+
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/eventbus/pattern"
-	"github.com/postroom/postroom/queue"
 )
 
 // EventBridge's limits and defaults, which BusOptions default to.
@@ -51,7 +52,7 @@ type BusOptions struct {
 	// 1 s, doubling up to 10 minutes, with equal jitter: with the default
 	// retry policy, 185 retries take about 24 hours, the two limits of
 	// EventBridge's default policy running out together.
-	RetryBackoff queue.BackoffPolicy
+	RetryBackoff backoff.Policy
 }
 
 // Bus is an in-memory event bus with the semantics of an Amazon
@@ -141,7 +142,7 @@ type Bus struct {
 	name    string
 	arn     string
 	opts    BusOptions
-	backoff queue.BackoffPolicy
+	backoff backoff.Policy
 	matcher pattern.Matcher // the patterns of enabled rules, by rule name
 
 	ctx    context.Context    // of deliveries; cancelled by Close
@@ -192,9 +193,9 @@ func newBus(w *World, name string, opts BusOptions) (*Bus, error) {
 	if opts.MaxEntrySize < minMaxEntrySize || opts.MaxEntrySize > defaultMaxEntrySize {
 		return nil, invalidParam("create", "MaxEntrySize must be between %d and %d bytes", minMaxEntrySize, defaultMaxEntrySize)
 	}
-	backoff := opts.RetryBackoff
-	if backoff == nil {
-		backoff = queue.Backoff{Initial: time.Second, Max: 10 * time.Minute, Jitter: queue.EqualJitter}
+	retry := opts.RetryBackoff
+	if retry == nil {
+		retry = backoff.Exponential{Initial: time.Second, Max: 10 * time.Minute, Jitter: backoff.EqualJitter}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Bus{
@@ -202,7 +203,7 @@ func newBus(w *World, name string, opts BusOptions) (*Bus, error) {
 		name:     name,
 		arn:      w.busARN(name),
 		opts:     opts,
-		backoff:  backoff,
+		backoff:  retry,
 		ctx:      ctx,
 		cancel:   cancel,
 		stop:     make(chan struct{}),

@@ -248,6 +248,7 @@ func (q *Queue) Describe() queue.Info {
 		VisibilityTimeout: q.opts.VisibilityTimeout,
 		MaxBatch:          maxBatch,
 		MaxVisibility:     maxVisibilityTimeout,
+		MaxWaitTime:       maxWaitTime,
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus/pattern"
 	"github.com/postroom/postroom/pubsub"
@@ -39,7 +41,7 @@ type FuncRetry struct {
 	Attempts int
 	// Backoff gives the wait before each retry; nil means 1 minute, then
 	// 2 minutes, then 4, without jitter.
-	Backoff queue.BackoffPolicy
+	Backoff backoff.Policy
 }
 
 // A Func is a function subscribed to a topic, called with each message as
@@ -419,9 +421,9 @@ func (s *subscription) invoke(n *notification) {
 	if attempts == 0 {
 		attempts = 3
 	}
-	backoff := s.opts.Retry.Backoff
-	if backoff == nil {
-		backoff = queue.Backoff{Initial: time.Minute, Max: 15 * time.Minute, Jitter: queue.NoJitter}
+	retry := s.opts.Retry.Backoff
+	if retry == nil {
+		retry = backoff.Exponential{Initial: time.Minute, Max: 15 * time.Minute, Jitter: backoff.NoJitter}
 	}
 	t.funcs.Add(1)
 	go func() {
@@ -431,7 +433,7 @@ func (s *subscription) invoke(n *notification) {
 		var err error
 		for attempt := 1; attempt <= attempts; attempt++ {
 			if attempt > 1 {
-				timer := time.NewTimer(backoff.Delay(attempt - 1))
+				timer := time.NewTimer(retry.Delay(attempt - 1))
 				select {
 				case <-timer.C:
 				case <-t.stop:

@@ -13,6 +13,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -310,7 +312,7 @@ func TestFuncSubscription(t *testing.T) {
 		_, err = tp.SubscribeFunc(func(ctx context.Context, n *memory.Notification) error {
 			panic("boom")
 		}, memory.SubscriptionOptions{DeadLetter: dlq, Retry: memory.FuncRetry{Attempts: 2,
-			Backoff: queue.BackoffFunc(func(int) time.Duration { return time.Second })}})
+			Backoff: backoff.Func(func(int) time.Duration { return time.Second })}})
 		require.NoError(t, err)
 		require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("poison")}))
 		time.Sleep(2 * time.Second)

@@ -4,9 +4,8 @@
 //
 // A subscription is a [queue.Receiver]: SNS delivers into SQS queues, an
 // AMQP exchange into bound queues, a STOMP durable subscriber and an MQTT
-// persistent session keep messages for one subscriber. So the consumer
-// helper of package queue ([queue.Consumer]) runs on subscriptions as it
-// runs on queues.
+// persistent session keep messages for one subscriber. So the consumer of
+// package consumer runs on subscriptions as it runs on queues.
 //
 // # Filtering
 //

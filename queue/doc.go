@@ -5,7 +5,12 @@
 // A queue is the primitive of the library. A pub/sub subscription is received
 // from exactly like a queue (SNS fans out into SQS queues, an AMQP exchange
 // into bound queues, an MQTT persistent session is a per-client queue), so the
-// [Consumer] helper in this package runs on both.
+// consumer of package consumer runs on both.
+//
+// This package holds contracts only and imports nothing outside the
+// standard library and this module; the consumer (package consumer),
+// OpenTelemetry tracing (package tracing) and retry delays (package backoff)
+// live beside it.
 //
 // # Drivers
 //

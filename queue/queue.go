@@ -125,4 +125,7 @@ type Info struct {
 	// MaxVisibility is the longest a message can stay in flight counted
 	// from its receive (12 hours on SQS); zero means no limit.
 	MaxVisibility time.Duration
+	// MaxWaitTime is the longest ReceiveOptions.WaitTime a Receive takes
+	// (20 s on SQS); zero means no limit.
+	MaxWaitTime time.Duration
 }

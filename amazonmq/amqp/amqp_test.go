@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+
 	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -195,7 +197,7 @@ func (c *cutter) cut() {
 func TestReconnect(t *testing.T) {
 	ctx := t.Context()
 	c := &cutter{}
-	b := dial(t, Options{wrapConn: c.wrap, Backoff: queue.BackoffFunc(func(int) time.Duration { return 50 * time.Millisecond })})
+	b := dial(t, Options{wrapConn: c.wrap, Backoff: backoff.Func(func(int) time.Duration { return 50 * time.Millisecond })})
 	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
 	tp, err := b.DeclareTopic(ctx, uniqueName(t, "t"))
@@ -241,7 +243,7 @@ func TestReconnect(t *testing.T) {
 
 func TestSendDuringOutageHonoursContext(t *testing.T) {
 	c := &cutter{}
-	b := dial(t, Options{wrapConn: c.wrap, Backoff: queue.BackoffFunc(func(int) time.Duration { return time.Hour })})
+	b := dial(t, Options{wrapConn: c.wrap, Backoff: backoff.Func(func(int) time.Duration { return time.Hour })})
 	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
 	c.down()
@@ -258,7 +260,7 @@ func TestSendDuringOutageHonoursContext(t *testing.T) {
 
 func TestGiveUp(t *testing.T) {
 	c := &cutter{}
-	b := dial(t, Options{wrapConn: c.wrap, MaxReconnectAttempts: 2, Backoff: queue.BackoffFunc(func(int) time.Duration { return 10 * time.Millisecond })})
+	b := dial(t, Options{wrapConn: c.wrap, MaxReconnectAttempts: 2, Backoff: backoff.Func(func(int) time.Duration { return 10 * time.Millisecond })})
 	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
 	c.down()

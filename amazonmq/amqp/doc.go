@@ -111,7 +111,7 @@
 // since). The loop needs things that recovery does not give: failing over
 // through a list of endpoints (Amazon MQ active/standby and cluster nodes)
 // instead of redialling one URL at a fixed interval; backoff with jitter
-// (Options.Backoff, a queue.BackoffPolicy); publishes in flight that are
+// (Options.Backoff, a backoff.Policy); publishes in flight that are
 // republished on the next connection instead of nacked when the channel
 // closes; receipts that know which channel issued them; and broker states
 // that match the connection the driver actually uses.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/testenv"
 
@@ -36,7 +38,7 @@ func TestFaultRestart(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 
-	b := dial(t, Options{Backoff: queue.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: queue.EqualJitter}})
+	b := dial(t, Options{Backoff: backoff.Exponential{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: backoff.EqualJitter}})
 	var (
 		stMu      sync.Mutex // guards the three below
 		lostAt    time.Time

@@ -6,8 +6,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+
 	"github.com/postroom/postroom/internal/brokeraddr"
-	"github.com/postroom/postroom/queue"
 )
 
 // Defaults of [Options].
@@ -19,7 +20,7 @@ const (
 
 // DefaultBackoff is the reconnect backoff when Options.Backoff is nil:
 // 100 ms doubling up to 5 s, with equal jitter.
-var DefaultBackoff = queue.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: queue.EqualJitter}
+var DefaultBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: backoff.EqualJitter}
 
 // Options configure a [Broker]. The zero value works: it connects to the
 // one URL given to [Dial] without credentials under a random client id,
@@ -67,7 +68,7 @@ type Options struct {
 
 	// Backoff spaces reconnection attempts (one attempt tries every
 	// endpoint); nil means DefaultBackoff.
-	Backoff queue.BackoffPolicy
+	Backoff backoff.Policy
 
 	// MaxReconnectAttempts gives up after that many failed attempts in a
 	// row, closing the broker; 0 retries forever.

@@ -17,6 +17,7 @@ import (
 	"gocloud.dev/pubsub"
 	"gocloud.dev/pubsub/mempubsub"
 
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -56,7 +57,7 @@ func BenchmarkPostroom(b *testing.B) {
 	report(b, n)
 }
 
-// BenchmarkPostroomConsumer runs queue.Consumer (concurrency 1) with a
+// BenchmarkPostroomConsumer runs consumer.Consumer (concurrency 1) with a
 // no-op handler. The messages are sent before the timer starts: it measures
 // receiving, handling and acking.
 func BenchmarkPostroomConsumer(b *testing.B) {
@@ -76,12 +77,12 @@ func BenchmarkPostroomConsumer(b *testing.B) {
 		}
 	}
 	handled := 0
-	c, err := queue.NewConsumer(q, func(context.Context, *queue.Delivery) error {
+	c, err := consumer.New(q, func(context.Context, *queue.Delivery) error {
 		if handled++; handled >= b.N {
 			cancel()
 		}
 		return nil
-	}, queue.ConsumerOptions{Concurrency: 1})
+	}, consumer.Options{Concurrency: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

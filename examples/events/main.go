@@ -7,7 +7,7 @@
 // input transformer and sends it to a queue; a second rule catches the
 // high-value orders with a numeric pattern and sends their detail to
 // another queue. The program puts a few events, drains both queues with a
-// queue.Consumer, prints what happened and exits.
+// consumer.Consumer, prints what happened and exits.
 //
 // The bus and queues are opened by URL, so the same program runs on other
 // drivers, for example with -bus and -notify pointing at EventBridge and
@@ -25,6 +25,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/eventbus"
 	_ "github.com/postroom/postroom/memory" // registers mem://
 	"github.com/postroom/postroom/queue"
@@ -148,19 +149,19 @@ func order(id, customer string, total float64) *eventbus.Event {
 	return &eventbus.Event{Source: "com.example.shop", DetailType: "Order Placed", Detail: detail}
 }
 
-// drain runs a queue.Consumer on r until it has handled want messages (and
+// drain runs a consumer.Consumer on r until it has handled want messages (and
 // acked them), or 10 seconds have passed.
 func drain(ctx context.Context, r queue.Receiver, want int, handle func(*queue.Delivery)) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	var handled atomic.Int64
-	c, err := queue.NewConsumer(r, func(_ context.Context, d *queue.Delivery) error {
+	c, err := consumer.New(r, func(_ context.Context, d *queue.Delivery) error {
 		handle(d)
 		if handled.Add(1) == int64(want) {
 			cancel() // stop polling; Run acks what was handled before it returns
 		}
 		return nil
-	}, queue.ConsumerOptions{Concurrency: 1, WaitTime: time.Second})
+	}, consumer.Options{Concurrency: 1, WaitTime: time.Second})
 	if err != nil {
 		return err
 	}

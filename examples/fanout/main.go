@@ -1,7 +1,7 @@
 // Command fanout shows the SNS → SQS fan-out on the in-memory drivers: an
 // "order placed" topic delivers into a billing queue and a shipping queue,
 // each subscribed with its own filter policy, and each queue is drained by
-// a queue.Consumer.
+// a consumer.Consumer.
 //
 //	go run ./examples/fanout
 //
@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -97,7 +98,7 @@ func run(ctx context.Context, out *os.File) error {
 	bill := func(ctx context.Context, d *queue.Delivery) error {
 		var o order
 		if err := json.Unmarshal(d.Body, &o); err != nil {
-			return queue.Permanent(err)
+			return consumer.Permanent(err)
 		}
 		record("billing  charged %s %.2f", o.ID, o.Amount)
 		return nil
@@ -105,11 +106,11 @@ func run(ctx context.Context, out *os.File) error {
 	ship := func(ctx context.Context, d *queue.Delivery) error {
 		var env memory.Notification // the SNS envelope
 		if err := json.Unmarshal(d.Body, &env); err != nil {
-			return queue.Permanent(err)
+			return consumer.Permanent(err)
 		}
 		var o order
 		if err := json.Unmarshal([]byte(env.Message), &o); err != nil {
-			return queue.Permanent(err)
+			return consumer.Permanent(err)
 		}
 		record("shipping sent %s by %s (subject %q)", o.ID, o.Shipping, env.Subject)
 		return nil
@@ -126,11 +127,11 @@ func run(ctx context.Context, out *os.File) error {
 }
 
 // drain runs a consumer on q until q is empty.
-func drain(ctx context.Context, q *memory.Queue, h queue.Handler) error {
+func drain(ctx context.Context, q *memory.Queue, h consumer.Handler) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c, err := queue.NewConsumer(q, h, queue.ConsumerOptions{Concurrency: 4, WaitTime: 100 * time.Millisecond,
-		Hooks: queue.Hooks{EmptyPoll: func() { cancel() }}})
+	c, err := consumer.New(q, h, consumer.Options{Concurrency: 4, WaitTime: 100 * time.Millisecond,
+		Hooks: consumer.Hooks{EmptyPoll: func() { cancel() }}})
 	if err != nil {
 		return err
 	}

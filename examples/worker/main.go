@@ -17,6 +17,26 @@
 // A job is a JSON object: {"id": 7, "work_ms": 300, "fail_times": 1} works
 // for 300 ms and fails on its first receive. Anything else is a permanent
 // failure, dead-lettered at once.
+//
+// # Which dead-letter mechanism
+//
+// There are two ways to stop retrying a job that keeps failing; use one.
+//
+//   - The queue's redrive policy (SQS: a RedrivePolicy with maxReceiveCount
+//     on the queue; mem://: memory.QueueOptions.RedrivePolicy). Prefer it
+//     when the queue has one: run with -max-attempts 0 (and no -dlq, unless
+//     malformed jobs should go there at once). The queue counts every
+//     receive, including those of workers that crashed holding the job, and
+//     moves the job itself.
+//   - The worker's -max-attempts with -dlq (consumer.Retry.MaxAttempts and
+//     DeadLetter): the worker sends the job to the dead-letter queue after
+//     its last failed attempt. Use it when the transport has no redrive
+//     policy (most brokers) or the dead letters must go elsewhere. This demo
+//     uses it, since mem://jobs is opened without one.
+//
+// Either way, a job whose handler returns consumer.Permanent(err) goes to
+// -dlq at once; without -dlq it is retried until the redrive policy moves
+// it.
 package main
 
 import (
@@ -34,6 +54,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+	"github.com/postroom/postroom/consumer"
 	_ "github.com/postroom/postroom/memory" // registers mem://
 	"github.com/postroom/postroom/queue"
 )
@@ -59,6 +81,7 @@ type config struct {
 	retryInitial time.Duration
 	retryMax     time.Duration
 	drain        time.Duration
+	jobTimeout   time.Duration
 	demoJobs     int
 	exitWhenIdle bool
 }
@@ -68,12 +91,13 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.queueURL, "queue", "mem://jobs", "URL of the queue to read")
-	fs.StringVar(&c.dlqURL, "dlq", "", "URL of the dead-letter queue (default: the queue's name + \"-dlq\" on mem://; none otherwise)")
+	fs.StringVar(&c.dlqURL, "dlq", "", "URL of the dead-letter queue the worker sends malformed jobs to, and failing ones after -max-attempts (default: the queue's name + \"-dlq\" on mem://; none otherwise)")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "jobs handled at once")
-	fs.IntVar(&c.maxAttempts, "max-attempts", 3, "receives before a failing job is dead-lettered (needs a dead-letter queue)")
+	fs.IntVar(&c.maxAttempts, "max-attempts", 3, "receives before the worker moves a failing job to -dlq (ignored without -dlq); 0 leaves it to the queue's redrive policy, which is better when the queue has one (SQS maxReceiveCount): do not use both")
 	fs.DurationVar(&c.retryInitial, "retry-initial", 500*time.Millisecond, "delay before the first retry; it doubles for each later one")
 	fs.DurationVar(&c.retryMax, "retry-max", 5*time.Minute, "longest delay between retries")
 	fs.DurationVar(&c.drain, "drain", 30*time.Second, "how long running jobs get to finish on SIGTERM")
+	fs.DurationVar(&c.jobTimeout, "job-timeout", 0, "cancel a job that runs longer, and retry it (0: no limit; the visibility heartbeat keeps long jobs in flight)")
 	fs.IntVar(&c.demoJobs, "demo-jobs", 12, "demo jobs to seed a mem:// queue with")
 	fs.BoolVar(&c.exitWhenIdle, "exit-when-idle", false, "exit once the queue is empty (default true on mem://)")
 	if err := fs.Parse(args); err != nil {
@@ -124,11 +148,13 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	var done, retried, deadLettered atomic.Int64
-	opts := queue.ConsumerOptions{
-		Concurrency:  cfg.concurrency,
-		Backoff:      queue.Backoff{Initial: cfg.retryInitial, Max: cfg.retryMax, Jitter: queue.EqualJitter},
-		DrainTimeout: cfg.drain,
-		Hooks: queue.Hooks{
+	opts := consumer.Options{
+		Concurrency: cfg.concurrency,
+		Retry: consumer.Retry{
+			Backoff: backoff.Exponential{Initial: cfg.retryInitial, Max: cfg.retryMax, Jitter: backoff.EqualJitter},
+		},
+		ShutdownTimeout: cfg.drain,
+		Hooks: consumer.Hooks{
 			Handled: func(d *queue.Delivery, elapsed time.Duration) {
 				done.Add(1)
 				log.Info("job done", "id", d.ID, "attempt", d.ReceiveCount, "took", elapsed)
@@ -144,7 +170,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			PollError: func(err error, pause time.Duration) {
 				log.Warn("receive failed", "err", err, "retry_in", pause)
 			},
-			Panic: func(ds []*queue.Delivery, p *queue.PanicError) {
+			Panic: func(ds []*queue.Delivery, p *consumer.PanicError) {
 				log.Error("job panicked", "panic", p.Value, "stack", string(p.Stack))
 			},
 			AckFailed: func(d *queue.Delivery, err error, retry bool) {
@@ -153,10 +179,16 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		},
 	}
 	if dlq != nil {
-		opts.DeadLetter = dlq
-		opts.MaxAttempts = cfg.maxAttempts
+		// The worker's own dead-lettering: see "Which dead-letter
+		// mechanism" above.
+		opts.Retry.DeadLetter = dlq
+		opts.Retry.MaxAttempts = cfg.maxAttempts
 	}
-	c, err := queue.NewConsumer(q, handle, opts)
+	h := consumer.Handler(handle)
+	if cfg.jobTimeout > 0 {
+		h = consumer.Chain(h, consumer.Timeout(cfg.jobTimeout))
+	}
+	c, err := consumer.New(q, h, opts)
 	if err != nil {
 		return err
 	}
@@ -203,7 +235,7 @@ type job struct {
 func handle(ctx context.Context, d *queue.Delivery) error {
 	var j job
 	if err := json.Unmarshal(d.Body, &j); err != nil {
-		return queue.Permanent(fmt.Errorf("malformed job: %w", err))
+		return consumer.Permanent(fmt.Errorf("malformed job: %w", err))
 	}
 	select {
 	case <-time.After(time.Duration(j.WorkMS) * time.Millisecond):

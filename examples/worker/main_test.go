@@ -83,6 +83,12 @@ func TestWorkerFlags(t *testing.T) {
 				retryInitial: 500 * time.Millisecond, retryMax: 5 * time.Minute, drain: 30 * time.Second,
 				demoJobs: 12},
 		},
+		{
+			name: "redrive policy, job timeout",
+			args: []string{"-queue", "sqs://example/jobs", "-max-attempts", "0", "-job-timeout", "2s"},
+			want: config{queueURL: "sqs://example/jobs", concurrency: 4, jobTimeout: 2 * time.Second,
+				retryInitial: 500 * time.Millisecond, retryMax: 5 * time.Minute, drain: 30 * time.Second},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,14 +8,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom/backoff"
 )
 
 // A Policy is how a driver reconnects: its Options.Backoff and
 // Options.MaxReconnectAttempts.
 type Policy struct {
-	Backoff     queue.BackoffPolicy // the wait after each failed attempt
-	MaxAttempts int                 // failed attempts in a row before giving up; 0: never
+	Backoff     backoff.Policy // the wait after each failed attempt
+	MaxAttempts int            // failed attempts in a row before giving up; 0: never
 }
 
 // GaveUpError is the error of [Retry] after Policy.MaxAttempts failed

@@ -6,11 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-
-	"github.com/postroom/postroom/queue"
 )
 
 func TestMain(m *testing.M) {
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 type delays []int
 
 func (d *delays) policy(maxAttempts int) Policy {
-	return Policy{MaxAttempts: maxAttempts, Backoff: queue.BackoffFunc(func(attempt int) time.Duration {
+	return Policy{MaxAttempts: maxAttempts, Backoff: backoff.Func(func(attempt int) time.Duration {
 		*d = append(*d, attempt)
 		return 0
 	})}
@@ -62,7 +62,7 @@ func TestRetryGivesUp(t *testing.T) {
 func TestRetryStopsWithContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	failed := 0
-	err := Retry(ctx, Policy{Backoff: queue.BackoffFunc(func(int) time.Duration { return time.Hour })},
+	err := Retry(ctx, Policy{Backoff: backoff.Func(func(int) time.Duration { return time.Hour })},
 		func(context.Context) error { return errors.New("refused") },
 		func(error) { failed++; cancel() })
 	require.ErrorIs(t, err, context.Canceled, "the wait ends with ctx")

@@ -1,4 +1,8 @@
-package queue
+// Package backoff computes the waits between retries: capped exponential
+// backoff with jitter ([Exponential]), behind a one-method interface
+// ([Policy]) that the consumer, the memory driver's redelivery and the broker
+// drivers' reconnect loops take.
+package backoff
 
 import (
 	"math"
@@ -6,20 +10,20 @@ import (
 	"time"
 )
 
-// A BackoffPolicy maps an attempt number (1 for the first retry) to how
-// long to wait before it. [Backoff] is the usual implementation; users can
+// A Policy maps an attempt number (1 for the first retry) to how long to
+// wait before it. [Exponential] is the usual implementation; users can
 // supply their own.
-type BackoffPolicy interface {
+type Policy interface {
 	Delay(attempt int) time.Duration
 }
 
-// BackoffFunc adapts a function to [BackoffPolicy].
-type BackoffFunc func(attempt int) time.Duration
+// Func adapts a function to [Policy].
+type Func func(attempt int) time.Duration
 
 // Delay calls f.
-func (f BackoffFunc) Delay(attempt int) time.Duration { return f(attempt) }
+func (f Func) Delay(attempt int) time.Duration { return f(attempt) }
 
-// Jitter says how a [Backoff] randomises its delays, so that many clients
+// Jitter says how an [Exponential] randomises its delays, so that many clients
 // retrying at once spread out.
 type Jitter int
 
@@ -33,10 +37,10 @@ const (
 	NoJitter
 )
 
-// Backoff is capped exponential backoff with jitter: attempt n waits
+// Exponential is capped exponential backoff with jitter: attempt n waits
 // Initial × Multiplier^(n-1), at most Max, randomised by Jitter. The zero
 // value waits 1 s, 2 s, 4 s, … up to 5 minutes, with full jitter.
-type Backoff struct {
+type Exponential struct {
 	Initial    time.Duration // first delay; 0 means 1 s
 	Max        time.Duration // cap; 0 means 5 minutes
 	Multiplier float64       // growth per attempt; 0 means 2
@@ -44,7 +48,7 @@ type Backoff struct {
 }
 
 // Delay returns the wait before attempt (1-based; values below 1 count as 1).
-func (b Backoff) Delay(attempt int) time.Duration {
+func (b Exponential) Delay(attempt int) time.Duration {
 	initial, maxDelay, mult := b.Initial, b.Max, b.Multiplier
 	if initial <= 0 {
 		initial = time.Second

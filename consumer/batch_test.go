@@ -1,4 +1,4 @@
-package queue_test
+package consumer_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/backoff"
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -83,9 +85,9 @@ func TestBatchConsumerPartialFailure(t *testing.T) {
 					return nil
 				}
 				var panics int
-				c, err := queue.NewBatchConsumer(r, h, queue.ConsumerOptions{
-					Backoff: queue.Backoff{Initial: time.Second, Jitter: queue.NoJitter},
-					Hooks: queue.Hooks{Panic: func(ds []*queue.Delivery, p *queue.PanicError) {
+				c, err := consumer.NewBatch(r, h, consumer.Options{
+					Retry: consumer.Retry{Backoff: backoff.Exponential{Initial: time.Second, Jitter: backoff.NoJitter}},
+					Hooks: consumer.Hooks{Panic: func(ds []*queue.Delivery, p *consumer.PanicError) {
 						assert.Len(t, ds, 10)
 						assert.Equal(t, "batch kaboom", p.Value)
 						panics++
@@ -142,8 +144,8 @@ func TestBatchConsumerFIFO(t *testing.T) {
 			batches = append(batches, bodies)
 			return postroom.NewBatchError("queue", errs)
 		}
-		c, err := queue.NewBatchConsumer(q, h, queue.ConsumerOptions{
-			Backoff: queue.Backoff{Initial: time.Second, Jitter: queue.NoJitter},
+		c, err := consumer.NewBatch(q, h, consumer.Options{
+			Retry: consumer.Retry{Backoff: backoff.Exponential{Initial: time.Second, Jitter: backoff.NoJitter}},
 		})
 		require.NoError(t, err)
 		stop := start(t, c)
@@ -165,14 +167,14 @@ func TestBatchConsumerMaxAttempts(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, q.Nack(context.Background(), 0, ds...))
 		var got [][]string
-		c, err := queue.NewBatchConsumer(q, func(ctx context.Context, ds []*queue.Delivery) error {
+		c, err := consumer.NewBatch(q, func(ctx context.Context, ds []*queue.Delivery) error {
 			var bodies []string
 			for _, d := range ds {
 				bodies = append(bodies, string(d.Body))
 			}
 			got = append(got, bodies)
 			return nil
-		}, queue.ConsumerOptions{Concurrency: 2, MaxAttempts: 1, DeadLetter: dlq})
+		}, consumer.Options{Concurrency: 2, Retry: consumer.Retry{MaxAttempts: 1, DeadLetter: dlq}})
 		require.NoError(t, err)
 		stop := start(t, c)
 		time.Sleep(2 * time.Second)
@@ -184,13 +186,13 @@ func TestBatchConsumerMaxAttempts(t *testing.T) {
 }
 
 func TestPermanentAndPanicError(t *testing.T) {
-	assert.NoError(t, queue.Permanent(nil))
-	err := queue.Permanent(errBoom)
-	assert.ErrorIs(t, err, queue.ErrPermanent)
+	assert.NoError(t, consumer.Permanent(nil))
+	err := consumer.Permanent(errBoom)
+	assert.ErrorIs(t, err, consumer.ErrPermanent)
 	assert.ErrorIs(t, err, errBoom)
 	assert.Equal(t, "boom", err.Error())
-	p := &queue.PanicError{Value: errBoom}
-	assert.Equal(t, "queue: handler panicked: boom", p.Error())
+	p := &consumer.PanicError{Value: errBoom}
+	assert.Equal(t, "consumer: handler panicked: boom", p.Error())
 	assert.ErrorIs(t, p, errBoom)
-	assert.NoError(t, (&queue.PanicError{Value: 42}).Unwrap())
+	assert.NoError(t, (&consumer.PanicError{Value: 42}).Unwrap())
 }

@@ -1,4 +1,4 @@
-package queue_test
+package consumer_test
 
 import (
 	"context"
@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/backoff"
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -29,33 +31,40 @@ func TestNewConsumerOptions(t *testing.T) {
 	tests := []struct {
 		name    string
 		r       queue.Receiver
-		h       queue.Handler
-		opts    queue.ConsumerOptions
+		h       consumer.Handler
+		opts    consumer.Options
 		wantErr bool
 	}{
 		{name: "zero value", r: q, h: noop},
-		{name: "everything set", r: q, h: noop, opts: queue.ConsumerOptions{
-			Concurrency: 3, MaxMessages: 5, WaitTime: time.Second, VisibilityTimeout: time.Minute,
-			HeartbeatInterval: 5 * time.Second, Timeout: time.Minute, MaxAttempts: 3, DeadLetter: dlq,
-			FIFO: true, AckThreshold: 5, AckInterval: 500 * time.Millisecond, DrainTimeout: -1,
+		{name: "everything set", r: q, h: noop, opts: consumer.Options{
+			Concurrency: 3, BatchSize: 5, WaitTime: time.Second, VisibilityTimeout: time.Minute,
+			Heartbeat: 5 * time.Second, FIFO: true, ShutdownTimeout: -1,
+			Retry: consumer.Retry{Backoff: backoff.Exponential{}, MaxAttempts: 3, DeadLetter: dlq, Permanent: consumer.RetryPermanent},
+			Acks:  consumer.Acks{Threshold: 5, Interval: 500 * time.Millisecond, Timeout: time.Second},
 		}},
+		{name: "the longest wait SQS allows", r: q, h: noop, opts: consumer.Options{WaitTime: 20 * time.Second}},
 		{name: "nil receiver", h: noop, wantErr: true},
 		{name: "nil handler", r: q, wantErr: true},
-		{name: "negative concurrency", r: q, h: noop, opts: queue.ConsumerOptions{Concurrency: -1}, wantErr: true},
-		{name: "MaxMessages above the batch limit", r: q, h: noop, opts: queue.ConsumerOptions{MaxMessages: 11}, wantErr: true},
-		{name: "negative wait", r: q, h: noop, opts: queue.ConsumerOptions{WaitTime: -1}, wantErr: true},
-		{name: "negative timeout", r: q, h: noop, opts: queue.ConsumerOptions{Timeout: -1}, wantErr: true},
-		{name: "MaxAttempts without dead letter", r: q, h: noop, opts: queue.ConsumerOptions{MaxAttempts: 3}, wantErr: true},
-		{name: "AckThreshold above the batch limit", r: q, h: noop, opts: queue.ConsumerOptions{AckThreshold: 11}, wantErr: true},
-		{name: "AckInterval near the visibility timeout", r: q, h: noop, opts: queue.ConsumerOptions{AckInterval: 15 * time.Second}, wantErr: true},
+		{name: "negative concurrency", r: q, h: noop, opts: consumer.Options{Concurrency: -1}, wantErr: true},
+		{name: "negative batch size", r: q, h: noop, opts: consumer.Options{BatchSize: -1}, wantErr: true},
+		{name: "BatchSize above the batch limit", r: q, h: noop, opts: consumer.Options{BatchSize: 11}, wantErr: true},
+		{name: "negative wait", r: q, h: noop, opts: consumer.Options{WaitTime: -1}, wantErr: true},
+		{name: "wait above the receiver's limit", r: q, h: noop, opts: consumer.Options{WaitTime: 21 * time.Second}, wantErr: true},
+		{name: "visibility above the receiver's limit", r: q, h: noop, opts: consumer.Options{VisibilityTimeout: 13 * time.Hour}, wantErr: true},
+		{name: "MaxAttempts without dead letter", r: q, h: noop, opts: consumer.Options{Retry: consumer.Retry{MaxAttempts: 3}}, wantErr: true},
+		{name: "negative MaxAttempts", r: q, h: noop, opts: consumer.Options{Retry: consumer.Retry{MaxAttempts: -1}}, wantErr: true},
+		{name: "unknown PermanentAction", r: q, h: noop, opts: consumer.Options{Retry: consumer.Retry{Permanent: 7}}, wantErr: true},
+		{name: "Acks.Threshold above the batch limit", r: q, h: noop, opts: consumer.Options{Acks: consumer.Acks{Threshold: 11}}, wantErr: true},
+		{name: "Acks.Interval near the visibility timeout", r: q, h: noop, opts: consumer.Options{Acks: consumer.Acks{Interval: 15 * time.Second}}, wantErr: true},
+		{name: "negative Acks.Timeout", r: q, h: noop, opts: consumer.Options{Acks: consumer.Acks{Timeout: -1}}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := queue.NewConsumer(tt.r, tt.h, tt.opts)
+			c, err := consumer.New(tt.r, tt.h, tt.opts)
 			if tt.wantErr {
 				require.Error(t, err)
 				assert.ErrorIs(t, err, postroom.ErrInvalid)
-				assert.Regexp(t, "^queue: ", err.Error())
+				assert.Regexp(t, "^consumer: new: ", err.Error())
 				return
 			}
 			require.NoError(t, err)
@@ -67,17 +76,32 @@ func TestNewConsumerOptions(t *testing.T) {
 func TestNewBatchConsumerOptions(t *testing.T) {
 	q, err := memory.NewQueue("batch-opts", memory.QueueOptions{})
 	require.NoError(t, err)
-	_, err = queue.NewBatchConsumer(q, nil, queue.ConsumerOptions{})
+	_, err = consumer.NewBatch(q, nil, consumer.Options{})
 	assert.ErrorIs(t, err, postroom.ErrInvalid)
-	_, err = queue.NewBatchConsumer(q, func(context.Context, []*queue.Delivery) error { return nil },
-		queue.ConsumerOptions{Middleware: []queue.Middleware{func(h queue.Handler) queue.Handler { return h }}})
+	_, err = consumer.NewBatch(q, func(context.Context, []*queue.Delivery) error { return nil },
+		consumer.Options{WaitTime: time.Minute})
 	assert.ErrorIs(t, err, postroom.ErrInvalid)
+	_, err = consumer.NewBatch(q, func(context.Context, []*queue.Delivery) error { return nil },
+		consumer.Options{BatchSize: 5, Concurrency: 10})
+	assert.NoError(t, err)
+}
+
+// A receiver that does not describe itself gets the consumer's defaults,
+// with no wait limit to check.
+func TestNewConsumerUndescribedReceiver(t *testing.T) {
+	q, err := memory.NewQueue("undescribed", memory.QueueOptions{})
+	require.NoError(t, err)
+	r := struct{ queue.Receiver }{q}
+	_, err = consumer.New(r, noop, consumer.Options{WaitTime: time.Minute})
+	assert.NoError(t, err)
+	_, err = consumer.New(r, noop, consumer.Options{BatchSize: 11})
+	assert.ErrorIs(t, err, postroom.ErrInvalid, "10 is assumed")
 }
 
 func TestConsumerRunTwice(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := newQueue(t, "twice", memory.QueueOptions{})
-		c := newConsumer(t, q, noop, queue.ConsumerOptions{})
+		c := newConsumer(t, q, noop, consumer.Options{})
 		stop := start(t, c)
 		synctest.Wait()
 		assert.ErrorIs(t, c.Run(context.Background()), postroom.ErrInvalid)
@@ -103,9 +127,9 @@ func TestConsumerConcurrencyLimit(t *testing.T) {
 				}
 				var inFlight gauge
 				var mu sync.Mutex
-				c := newConsumer(t, q, h, queue.ConsumerOptions{
+				c := newConsumer(t, q, h, consumer.Options{
 					Concurrency: limit,
-					Hooks: queue.Hooks{InFlight: func(n int) {
+					Hooks: consumer.Hooks{InFlight: func(n int) {
 						mu.Lock()
 						defer mu.Unlock()
 						inFlight.add(n - inFlight.cur)
@@ -147,7 +171,7 @@ func TestConsumerBackPressure(t *testing.T) {
 			time.Sleep(20 * time.Second)
 			return nil
 		}
-		c := newConsumer(t, r, h, queue.ConsumerOptions{Concurrency: 2, HeartbeatInterval: -1})
+		c := newConsumer(t, r, h, consumer.Options{Concurrency: 2, Heartbeat: -1})
 		stop := start(t, c)
 		t0 := time.Now()
 		<-all
@@ -192,10 +216,10 @@ func TestConsumerHeartbeat(t *testing.T) {
 					}
 				}
 				var extended, extendFailed atomic.Int64
-				c := newConsumer(t, q, h, queue.ConsumerOptions{
-					Concurrency:       2, // a free slot to take a redelivery
-					HeartbeatInterval: tt.heartbeat,
-					Hooks: queue.Hooks{
+				c := newConsumer(t, q, h, consumer.Options{
+					Concurrency: 2, // a free slot to take a redelivery
+					Heartbeat:   tt.heartbeat,
+					Hooks: consumer.Hooks{
 						Extended:     func(ds []*queue.Delivery, _ time.Duration) { extended.Add(int64(len(ds))) },
 						ExtendFailed: func(*queue.Delivery, error) { extendFailed.Add(1) },
 					},
@@ -241,9 +265,9 @@ func TestConsumerHeartbeatStopsAtCap(t *testing.T) {
 			return nil
 		}
 		var extendFailed atomic.Int64
-		c := newConsumer(t, q, h, queue.ConsumerOptions{
+		c := newConsumer(t, q, h, consumer.Options{
 			Concurrency: 2,
-			Hooks:       queue.Hooks{ExtendFailed: func(*queue.Delivery, error) { extendFailed.Add(1) }},
+			Hooks:       consumer.Hooks{ExtendFailed: func(*queue.Delivery, error) { extendFailed.Add(1) }},
 		})
 		stop := start(t, c)
 		at := <-second
@@ -275,14 +299,14 @@ func TestConsumerRetryThenDeadLetter(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				dlq := newQueue(t, "jobs-dlq", memory.QueueOptions{})
 				qo := memory.QueueOptions{}
-				opts := queue.ConsumerOptions{
-					Backoff: queue.Backoff{Initial: 10 * time.Second, Jitter: queue.NoJitter},
-				}
+				opts := consumer.Options{Retry: consumer.Retry{
+					Backoff: backoff.Exponential{Initial: 10 * time.Second, Jitter: backoff.NoJitter},
+				}}
 				if tt.redrive {
 					qo.RedrivePolicy = &memory.RedrivePolicy{DeadLetterQueue: dlq, MaxReceiveCount: 3}
 				} else {
-					opts.MaxAttempts = 3
-					opts.DeadLetter = dlq
+					opts.Retry.MaxAttempts = 3
+					opts.Retry.DeadLetter = dlq
 				}
 				q := newQueue(t, "jobs", qo)
 				send(t, q, []string{"poison"}, nil)
@@ -332,14 +356,16 @@ func TestConsumerPermanentError(t *testing.T) {
 	tests := []struct {
 		name         string
 		deadLetter   bool
-		drop         bool
+		action       consumer.PermanentAction
 		wantCalls    int
 		wantInDLQ    int
 		wantRequeued bool
 	}{
 		{name: "dead letter", deadLetter: true, wantCalls: 1, wantInDLQ: 1},
 		{name: "no dead letter: retried", wantCalls: 2, wantRequeued: true},
-		{name: "no dead letter, DropPermanent: dropped", drop: true, wantCalls: 1},
+		{name: "no dead letter, DropPermanent: dropped", action: consumer.DropPermanent, wantCalls: 1},
+		{name: "dead letter, DropPermanent: dropped", deadLetter: true, action: consumer.DropPermanent, wantCalls: 1},
+		{name: "dead letter, RetryPermanent: retried", deadLetter: true, action: consumer.RetryPermanent, wantCalls: 2, wantRequeued: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -350,14 +376,14 @@ func TestConsumerPermanentError(t *testing.T) {
 				var calls atomic.Int64
 				h := func(ctx context.Context, d *queue.Delivery) error {
 					calls.Add(1)
-					return queue.Permanent(fmt.Errorf("parse: %w", errBoom))
+					return consumer.Permanent(fmt.Errorf("parse: %w", errBoom))
 				}
-				opts := queue.ConsumerOptions{
-					Backoff:       queue.Backoff{Initial: 10 * time.Second, Jitter: queue.NoJitter},
-					DropPermanent: tt.drop,
-				}
+				opts := consumer.Options{Retry: consumer.Retry{
+					Backoff:   backoff.Exponential{Initial: 10 * time.Second, Jitter: backoff.NoJitter},
+					Permanent: tt.action,
+				}}
 				if tt.deadLetter {
-					opts.DeadLetter = dlq
+					opts.Retry.DeadLetter = dlq
 				}
 				var failed []error
 				opts.Hooks.Failed = func(d *queue.Delivery, err error) { failed = append(failed, err) }
@@ -369,7 +395,7 @@ func TestConsumerPermanentError(t *testing.T) {
 				assert.Equal(t, tt.wantInDLQ, stats(t, dlq).Visible)
 				assert.Equal(t, tt.wantRequeued, stats(t, q) != queue.Stats{})
 				require.NotEmpty(t, failed)
-				assert.ErrorIs(t, failed[0], queue.ErrPermanent)
+				assert.ErrorIs(t, failed[0], consumer.ErrPermanent)
 				assert.ErrorIs(t, failed[0], errBoom)
 			})
 		})
@@ -391,13 +417,13 @@ func TestConsumerExhaustedBeforeHandling(t *testing.T) {
 		var calls atomic.Int64
 		var cause error
 		c := newConsumer(t, q, func(context.Context, *queue.Delivery) error { calls.Add(1); return nil },
-			queue.ConsumerOptions{MaxAttempts: 3, DeadLetter: dlq,
-				Hooks: queue.Hooks{DeadLettered: func(_ *queue.Delivery, err error) { cause = err }}})
+			consumer.Options{Retry: consumer.Retry{MaxAttempts: 3, DeadLetter: dlq},
+				Hooks: consumer.Hooks{DeadLettered: func(_ *queue.Delivery, err error) { cause = err }}})
 		stop := start(t, c)
 		time.Sleep(2 * time.Second)
 		require.NoError(t, stop())
 		assert.Zero(t, calls.Load())
-		assert.ErrorIs(t, cause, queue.ErrExhausted)
+		assert.ErrorIs(t, cause, consumer.ErrExhausted)
 		assert.Equal(t, 1, stats(t, dlq).Visible)
 		assert.Equal(t, queue.Stats{}, stats(t, q))
 	})
@@ -406,14 +432,14 @@ func TestConsumerExhaustedBeforeHandling(t *testing.T) {
 func TestConsumerPanicAndTimeoutNack(t *testing.T) {
 	tests := []struct {
 		name    string
-		first   queue.Handler
+		first   consumer.Handler
 		wantErr func(t *testing.T, err error)
 	}{
 		{
 			name:  "panic",
 			first: func(context.Context, *queue.Delivery) error { panic("kaboom") },
 			wantErr: func(t *testing.T, err error) {
-				var p *queue.PanicError
+				var p *consumer.PanicError
 				require.ErrorAs(t, err, &p)
 				assert.Equal(t, "kaboom", p.Value)
 				assert.Contains(t, string(p.Stack), "consumer_test.go")
@@ -448,13 +474,12 @@ func TestConsumerPanicAndTimeoutNack(t *testing.T) {
 				}
 				var failed []error
 				var panics []any
-				c := newConsumer(t, q, h, queue.ConsumerOptions{
+				c := newConsumer(t, q, consumer.Chain(h, consumer.Timeout(5*time.Second)), consumer.Options{
 					Concurrency: 1,
-					Timeout:     5 * time.Second,
-					Backoff:     queue.Backoff{Initial: 3 * time.Second, Jitter: queue.NoJitter},
-					Hooks: queue.Hooks{
+					Retry:       consumer.Retry{Backoff: backoff.Exponential{Initial: 3 * time.Second, Jitter: backoff.NoJitter}},
+					Hooks: consumer.Hooks{
 						Failed: func(_ *queue.Delivery, err error) { failed = append(failed, err) },
-						Panic:  func(ds []*queue.Delivery, p *queue.PanicError) { panics = append(panics, p.Value) },
+						Panic:  func(ds []*queue.Delivery, p *consumer.PanicError) { panics = append(panics, p.Value) },
 					},
 				})
 				stop := start(t, c)
@@ -487,7 +512,7 @@ func TestConsumerShutdownWaitsAndFlushes(t *testing.T) {
 		c := newConsumer(t, r, func(ctx context.Context, d *queue.Delivery) error {
 			time.Sleep(10500 * time.Millisecond)
 			return nil
-		}, queue.ConsumerOptions{Hooks: queue.Hooks{Acked: func(ds []*queue.Delivery) { acked.Add(int64(len(ds))) }}})
+		}, consumer.Options{Hooks: consumer.Hooks{Acked: func(ds []*queue.Delivery) { acked.Add(int64(len(ds))) }}})
 		stop := start(t, c)
 		time.Sleep(time.Second)
 		t0 := time.Now()
@@ -516,7 +541,7 @@ func TestConsumerShutdownDrainTimeout(t *testing.T) {
 					<-ctx.Done()
 					cause = context.Cause(ctx)
 					return ctx.Err()
-				}, queue.ConsumerOptions{Concurrency: concurrency, DrainTimeout: 5 * time.Second})
+				}, consumer.Options{Concurrency: concurrency, ShutdownTimeout: 5 * time.Second})
 				stop := start(t, c)
 				time.Sleep(time.Second)
 				t0 := time.Now()
@@ -552,10 +577,10 @@ func TestConsumerLazyNack(t *testing.T) {
 				return errBoom
 			}
 			return nil
-		}, queue.ConsumerOptions{
+		}, consumer.Options{
 			Concurrency: 1,
-			Backoff:     queue.BackoffFunc(func(int) time.Duration { return -1 }),
-			Hooks:       queue.Hooks{Nacked: func([]*queue.Delivery, time.Duration) { nacked.Add(1) }},
+			Retry:       consumer.Retry{Backoff: backoff.Func(func(int) time.Duration { return -1 })},
+			Hooks:       consumer.Hooks{Nacked: func([]*queue.Delivery, time.Duration) { nacked.Add(1) }},
 		})
 		stop := start(t, c)
 		time.Sleep(time.Minute)
@@ -583,10 +608,10 @@ func TestConsumerStaleReceipt(t *testing.T) {
 				time.Sleep(time.Second) // the first ack comes first
 			}
 			return nil
-		}, queue.ConsumerOptions{
-			Concurrency:       1,
-			HeartbeatInterval: 15 * time.Second, // too late: the receipt expires first
-			Hooks: queue.Hooks{
+		}, consumer.Options{
+			Concurrency: 1,
+			Heartbeat:   15 * time.Second, // too late: the receipt expires first
+			Hooks: consumer.Hooks{
 				ExtendFailed: func(_ *queue.Delivery, err error) {
 					mu.Lock()
 					defer mu.Unlock()
@@ -624,7 +649,7 @@ func TestConsumerAckBatching(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 			handled.Add(1)
 			return nil
-		}, queue.ConsumerOptions{Concurrency: 10, AckInterval: 5 * time.Second})
+		}, consumer.Options{Concurrency: 10, Acks: consumer.Acks{Interval: 5 * time.Second}})
 		stop := start(t, c)
 		for handled.Load() < 100 {
 			time.Sleep(100 * time.Millisecond)
@@ -643,7 +668,7 @@ func TestConsumerAckBatching(t *testing.T) {
 
 		// A lone message waits the interval.
 		send(t, q, []string{"lone"}, nil)
-		c = newConsumer(t, r, noop, queue.ConsumerOptions{AckInterval: 2 * time.Second})
+		c = newConsumer(t, r, noop, consumer.Options{Acks: consumer.Acks{Interval: 2 * time.Second}})
 		stop = start(t, c)
 		time.Sleep(1900 * time.Millisecond)
 		synctest.Wait()
@@ -713,9 +738,9 @@ func TestConsumerAckFailures(t *testing.T) {
 				send(t, q, bodies(2), nil)
 				var mu sync.Mutex
 				var retries []bool
-				c := newConsumer(t, r, noop, queue.ConsumerOptions{
+				c := newConsumer(t, r, noop, consumer.Options{
 					Concurrency: 2,
-					Hooks: queue.Hooks{AckFailed: func(d *queue.Delivery, err error, retry bool) {
+					Hooks: consumer.Hooks{AckFailed: func(d *queue.Delivery, err error, retry bool) {
 						mu.Lock()
 						defer mu.Unlock()
 						assert.Error(t, err)
@@ -754,9 +779,8 @@ func TestConsumerPollErrors(t *testing.T) {
 		var pauses []time.Duration
 		handled := make(chan struct{})
 		c := newConsumer(t, r, func(context.Context, *queue.Delivery) error { close(handled); return nil },
-			queue.ConsumerOptions{
-				PollBackoff: queue.Backoff{Initial: time.Second, Jitter: queue.NoJitter},
-				Hooks: queue.Hooks{PollError: func(err error, pause time.Duration) {
+			consumer.Options{
+				Hooks: consumer.Hooks{PollError: func(err error, pause time.Duration) {
 					assert.ErrorIs(t, err, errDown)
 					pauses = append(pauses, pause)
 				}},
@@ -764,11 +788,20 @@ func TestConsumerPollErrors(t *testing.T) {
 		t0 := time.Now()
 		stop := start(t, c)
 		<-handled
-		assert.Equal(t, 7*time.Second, since(t0))
-		assert.Equal(t, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}, pauses)
+		// 1 s doubling, with equal jitter: each pause is half its step plus
+		// up to the other half.
+		require.Len(t, pauses, 3)
+		var total time.Duration
+		for i, p := range pauses {
+			step := time.Second << i
+			assert.GreaterOrEqual(t, p, step/2, "pause %d", i)
+			assert.LessOrEqual(t, p, step, "pause %d", i)
+			total += p
+		}
+		assert.Equal(t, total, since(t0))
 		require.NoError(t, stop())
 
-		c = newConsumer(t, q, noop, queue.ConsumerOptions{})
+		c = newConsumer(t, q, noop, consumer.Options{})
 		done := make(chan error, 1)
 		go func() { done <- c.Run(context.Background()) }()
 		synctest.Wait()
@@ -782,9 +815,9 @@ func TestConsumerEmptyPollAndCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := newQueue(t, "empty", memory.QueueOptions{})
 		var empty atomic.Int64
-		c := newConsumer(t, q, noop, queue.ConsumerOptions{
+		c := newConsumer(t, q, noop, consumer.Options{
 			WaitTime: 20 * time.Second,
-			Hooks:    queue.Hooks{EmptyPoll: func() { empty.Add(1) }},
+			Hooks:    consumer.Hooks{EmptyPoll: func() { empty.Add(1) }},
 		})
 		stop := start(t, c)
 		time.Sleep(50 * time.Second)
@@ -797,8 +830,8 @@ func TestConsumerEmptyPollAndCancel(t *testing.T) {
 
 func TestChainOrder(t *testing.T) {
 	var order []string
-	mw := func(name string) queue.Middleware {
-		return func(next queue.Handler) queue.Handler {
+	mw := func(name string) consumer.Middleware {
+		return func(next consumer.Handler) consumer.Handler {
 			return func(ctx context.Context, d *queue.Delivery) error {
 				order = append(order, name+" in")
 				err := next(ctx, d)
@@ -807,7 +840,7 @@ func TestChainOrder(t *testing.T) {
 			}
 		}
 	}
-	h := queue.Chain(func(context.Context, *queue.Delivery) error {
+	h := consumer.Chain(func(context.Context, *queue.Delivery) error {
 		order = append(order, "handler")
 		return nil
 	}, mw("first"), mw("second"))
@@ -815,24 +848,24 @@ func TestChainOrder(t *testing.T) {
 	assert.Equal(t, []string{"first in", "second in", "handler", "second out", "first out"}, order)
 }
 
-// Middleware given in the options wraps the handler, first outermost.
+// Chain wraps the handler in middleware, first outermost.
 func TestConsumerMiddleware(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := newQueue(t, "mw", memory.QueueOptions{})
 		send(t, q, []string{"x"}, nil)
 		var order []string
-		tag := func(name string) queue.Middleware {
-			return func(next queue.Handler) queue.Handler {
+		tag := func(name string) consumer.Middleware {
+			return func(next consumer.Handler) consumer.Handler {
 				return func(ctx context.Context, d *queue.Delivery) error {
 					order = append(order, name)
 					return next(ctx, d)
 				}
 			}
 		}
-		c := newConsumer(t, q, func(context.Context, *queue.Delivery) error {
+		c := newConsumer(t, q, consumer.Chain(func(context.Context, *queue.Delivery) error {
 			order = append(order, "handler")
 			return nil
-		}, queue.ConsumerOptions{Middleware: []queue.Middleware{tag("outer"), tag("inner")}})
+		}, tag("outer"), tag("inner")), consumer.Options{})
 		stop := start(t, c)
 		time.Sleep(time.Second)
 		require.NoError(t, stop())
@@ -866,11 +899,13 @@ func TestConsumerDeadLetterSendFails(t *testing.T) {
 		send(t, q, []string{"bad"}, nil)
 		var sendErrs, dead atomic.Int64
 		c := newConsumer(t, q, func(context.Context, *queue.Delivery) error {
-			return queue.Permanent(errBoom)
-		}, queue.ConsumerOptions{
-			DeadLetter: &flakySender{Sender: dlq, fail: 1},
-			Backoff:    queue.Backoff{Initial: 5 * time.Second, Jitter: queue.NoJitter},
-			Hooks: queue.Hooks{
+			return consumer.Permanent(errBoom)
+		}, consumer.Options{
+			Retry: consumer.Retry{
+				DeadLetter: &flakySender{Sender: dlq, fail: 1},
+				Backoff:    backoff.Exponential{Initial: 5 * time.Second, Jitter: backoff.NoJitter},
+			},
+			Hooks: consumer.Hooks{
 				DeadLetterFailed: func(*queue.Delivery, error) { sendErrs.Add(1) },
 				DeadLettered:     func(*queue.Delivery, error) { dead.Add(1) },
 			},
@@ -910,9 +945,9 @@ func TestConsumerNackFails(t *testing.T) {
 				return errBoom
 			}
 			return nil
-		}, queue.ConsumerOptions{
+		}, consumer.Options{
 			Concurrency: 1,
-			Hooks:       queue.Hooks{NackFailed: func(*queue.Delivery, error) { nackErrs.Add(1) }},
+			Hooks:       consumer.Hooks{NackFailed: func(*queue.Delivery, error) { nackErrs.Add(1) }},
 		})
 		stop := start(t, c)
 		time.Sleep(30 * time.Second)

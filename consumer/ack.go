@@ -1,4 +1,4 @@
-package queue
+package consumer
 
 import (
 	"errors"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/backoff"
+	"github.com/postroom/postroom/queue"
 )
 
 // An acker batches the acks of a Consumer: it deletes handled messages in
@@ -31,14 +33,14 @@ type acker struct {
 
 	mu       sync.Mutex // guards everything below
 	more     sync.Cond  // pending shrank
-	pending  []*Delivery
+	pending  []*queue.Delivery
 	active   int  // Ack calls in progress
 	due      bool // the interval passed: ack every pending message
 	stopping bool // the consumer is stopping: ack every pending message
 }
 
 // ackRetry spaces the attempts of a failed ack.
-var ackRetry = Backoff{Initial: 200 * time.Millisecond, Max: 5 * time.Second, Jitter: EqualJitter}
+var ackRetry = backoff.Exponential{Initial: 200 * time.Millisecond, Max: 5 * time.Second, Jitter: backoff.EqualJitter}
 
 func newAcker(c *Consumer, threshold int, interval time.Duration) *acker {
 	a := &acker{
@@ -54,7 +56,7 @@ func newAcker(c *Consumer, threshold int, interval time.Duration) *acker {
 // add queues d to be acked. While too many acks are pending, it makes an
 // Ack call itself, or waits for one to end, so that a slow queue slows the
 // handlers down.
-func (a *acker) add(d *Delivery) {
+func (a *acker) add(d *queue.Delivery) {
 	a.mu.Lock()
 	for len(a.pending) >= a.limit {
 		if batch := a.next(); batch != nil {
@@ -94,7 +96,7 @@ func (a *acker) help() {
 
 // next takes the next batch to ack, if one is ready and a call may start,
 // counting the call as active. Callers hold a.mu.
-func (a *acker) next() []*Delivery {
+func (a *acker) next() []*queue.Delivery {
 	if a.active >= maxAckCalls {
 		return nil
 	}
@@ -106,7 +108,7 @@ func (a *acker) next() []*Delivery {
 		return nil
 	}
 	n := min(len(a.pending), a.c.maxBatch)
-	batch := make([]*Delivery, n)
+	batch := make([]*queue.Delivery, n)
 	copy(batch, a.pending)
 	left := copy(a.pending, a.pending[n:])
 	clear(a.pending[left:])
@@ -118,7 +120,7 @@ func (a *acker) next() []*Delivery {
 }
 
 // loop acks batch, then the next batches that are ready, until none is.
-func (a *acker) loop(batch []*Delivery) {
+func (a *acker) loop(batch []*queue.Delivery) {
 	defer a.calls.Done()
 	for batch != nil {
 		a.ack(batch)
@@ -134,7 +136,7 @@ func (a *acker) loop(batch []*Delivery) {
 func (a *acker) flush() {
 	a.mu.Lock()
 	a.due = true
-	var batches [][]*Delivery
+	var batches [][]*queue.Delivery
 	for {
 		b := a.next()
 		if b == nil {
@@ -180,7 +182,7 @@ func (a *acker) stop() {
 
 // ack deletes ds, retrying the entries that failed for a reason other than
 // a stale receipt or a closed queue, up to ackAttempts times.
-func (a *acker) ack(ds []*Delivery) {
+func (a *acker) ack(ds []*queue.Delivery) {
 	c := a.c
 	for attempt := 1; ; attempt++ {
 		err := c.r.Ack(c.settleContext(), ds...)
@@ -188,7 +190,7 @@ func (a *acker) ack(ds []*Delivery) {
 			a.acked(ds)
 			return
 		}
-		var acked, retry []*Delivery
+		var acked, retry []*queue.Delivery
 		for i, d := range ds {
 			e := postroom.EntryErr(err, i)
 			if e == nil {
@@ -215,7 +217,7 @@ func (a *acker) ack(ds []*Delivery) {
 	}
 }
 
-func (a *acker) acked(ds []*Delivery) {
+func (a *acker) acked(ds []*queue.Delivery) {
 	if a.c.hooks.Acked != nil {
 		a.c.hooks.Acked(ds)
 	}

@@ -1,4 +1,4 @@
-package queue
+package consumer
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/queue"
 )
 
 // A heartbeat keeps a Consumer's held messages invisible while their
@@ -16,7 +17,7 @@ import (
 // is freed.
 type heartbeat struct {
 	c         *Consumer
-	ext       Extender
+	ext       queue.Extender
 	every     time.Duration // tick
 	threshold time.Duration // extend when less than this is left
 
@@ -34,17 +35,17 @@ type heartbeat struct {
 
 // inFlight is what the heartbeat knows of the message in a slot.
 type inFlight struct {
-	d        *Delivery // nil for a free slot, or one no longer watched
-	received time.Time // the visibility cap counts from here
-	expires  time.Time // when it becomes visible, unless extended
-	final    bool      // not to be extended again: capped or stale
+	d        *queue.Delivery // nil for a free slot, or one no longer watched
+	received time.Time       // the visibility cap counts from here
+	expires  time.Time       // when it becomes visible, unless extended
+	final    bool            // not to be extended again: capped or stale
 }
 
 // capMargin keeps the last extension clear of the visibility cap, for
 // clocks that differ between the consumer and the queue.
 const capMargin = time.Second
 
-func newHeartbeat(c *Consumer, ext Extender, every time.Duration) *heartbeat {
+func newHeartbeat(c *Consumer, ext queue.Extender, every time.Duration) *heartbeat {
 	if every == 0 {
 		every = c.vt / 6
 	}
@@ -70,7 +71,7 @@ func (h *heartbeat) tick() {
 // after start. Their visibility is taken to run from start, which cannot
 // be later than the queue's receive; the visibility cap from their
 // ReceivedAt.
-func (h *heartbeat) track(ds []*Delivery, slots []int32, start time.Time) {
+func (h *heartbeat) track(ds []*queue.Delivery, slots []int32, start time.Time) {
 	expires := start.Add(h.c.vt)
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -94,7 +95,7 @@ func (h *heartbeat) clear(slots []int32) {
 
 // untrack stops watching ds, which are being given back, once an
 // extension in progress has ended.
-func (h *heartbeat) untrack(ds []*Delivery) {
+func (h *heartbeat) untrack(ds []*queue.Delivery) {
 	h.calling.Lock()
 	defer h.calling.Unlock()
 	h.mu.Lock()
@@ -126,7 +127,7 @@ func (h *heartbeat) run(stop <-chan struct{}) {
 
 // A watched is a message the heartbeat extends, and its slot.
 type watched struct {
-	d       *Delivery
+	d       *queue.Delivery
 	slot    int
 	timeout time.Duration
 }
@@ -173,17 +174,17 @@ func (h *heartbeat) beat() {
 // extend extends ws to timeout from now and records the outcome.
 func (h *heartbeat) extend(now time.Time, timeout time.Duration, ws []watched) {
 	c := h.c
-	ds := make([]*Delivery, len(ws))
+	ds := make([]*queue.Delivery, len(ws))
 	for i, w := range ws {
 		ds[i] = w.d
 	}
 	err := h.ext.Extend(c.settleContext(), timeout, ds...)
-	var extended []*Delivery
+	var extended []*queue.Delivery
 	if err == nil {
 		extended = ds
 	}
 	type failure struct {
-		d   *Delivery
+		d   *queue.Delivery
 		err error
 	}
 	var failed []failure

@@ -1,4 +1,4 @@
-package queue_test
+package consumer_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -58,7 +59,7 @@ func bodies(n int) []string {
 
 // start runs c until the returned stop is called; stop returns Run's
 // error. A test that does not call stop has it called at cleanup.
-func start(t *testing.T, c *queue.Consumer) (stop func() error) {
+func start(t *testing.T, c *consumer.Consumer) (stop func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -76,9 +77,9 @@ func start(t *testing.T, c *queue.Consumer) (stop func() error) {
 	return stop
 }
 
-func newConsumer(t *testing.T, r queue.Receiver, h queue.Handler, opts queue.ConsumerOptions) *queue.Consumer {
+func newConsumer(t *testing.T, r queue.Receiver, h consumer.Handler, opts consumer.Options) *consumer.Consumer {
 	t.Helper()
-	c, err := queue.NewConsumer(r, h, opts)
+	c, err := consumer.New(r, h, opts)
 	require.NoError(t, err)
 	return c
 }

@@ -1,4 +1,4 @@
-package queue_test
+package consumer_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"log"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -26,13 +27,13 @@ func ExampleConsumer() {
 	}
 
 	handled := 0
-	c, err := queue.NewConsumer(q, func(ctx context.Context, d *queue.Delivery) error {
+	c, err := consumer.New(q, func(ctx context.Context, d *queue.Delivery) error {
 		fmt.Printf("handled %s\n", d.Body)
 		if handled++; handled == 3 {
 			stop() // Run returns once the acks are flushed
 		}
 		return nil // ack
-	}, queue.ConsumerOptions{Concurrency: 1})
+	}, consumer.Options{Concurrency: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func ExampleConsumer() {
 	// left in the queue: 0
 }
 
-func ExampleNewBatchConsumer() {
+func ExampleNewBatch() {
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	q, _ := memory.NewQueue("example-batch", memory.QueueOptions{})
@@ -61,17 +62,17 @@ func ExampleNewBatchConsumer() {
 		&queue.Message{Body: []byte(`not json`)},
 		&queue.Message{Body: []byte(`{"n":3}`)})
 
-	c, err := queue.NewBatchConsumer(q, func(ctx context.Context, ds []*queue.Delivery) error {
+	c, err := consumer.NewBatch(q, func(ctx context.Context, ds []*queue.Delivery) error {
 		fmt.Println("batch of", len(ds))
 		errs := make([]error, len(ds)) // index-aligned: nil means handled
 		for i, d := range ds {
 			if d.Body[0] != '{' {
-				errs[i] = queue.Permanent(errors.New("not a JSON object"))
+				errs[i] = consumer.Permanent(errors.New("not a JSON object"))
 			}
 		}
 		stop()
 		return postroom.NewBatchError("queue", errs)
-	}, queue.ConsumerOptions{DeadLetter: dlq})
+	}, consumer.Options{Retry: consumer.Retry{DeadLetter: dlq}})
 	if err != nil {
 		log.Fatal(err)
 	}

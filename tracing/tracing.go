@@ -1,9 +1,18 @@
-package queue
+// Package tracing carries OpenTelemetry trace context through messages: it
+// writes the W3C traceparent and tracestate of a producer's span into the
+// message attributes ([Inject], [WrapSender]) and continues the trace when the
+// message is handled ([Extract], and [Middleware] for a [consumer.Consumer]).
+//
+// It is the only package of the module that imports the OpenTelemetry API:
+// programs that do not trace do not link it.
+package tracing
 
 import (
 	"context"
 	"maps"
 
+	"github.com/postroom/postroom/consumer"
+	"github.com/postroom/postroom/queue"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -12,16 +21,15 @@ import (
 )
 
 // tracerName is the instrumentation scope of the spans this package starts.
-const tracerName = "github.com/postroom/postroom/queue"
+const tracerName = "github.com/postroom/postroom/tracing"
 
 // maxAttributes is the most message attributes SQS and SNS take: trace
 // context is not injected into a message that would go over it.
 const maxAttributes = 10
 
-// TraceOptions configure the OpenTelemetry helpers [TraceSender] and
-// [TraceMiddleware]. The zero value uses the global tracer provider and
-// the W3C trace-context propagator.
-type TraceOptions struct {
+// Options configure [WrapSender] and [Middleware]. The zero value uses
+// the global tracer provider and the W3C trace-context propagator.
+type Options struct {
 	// TracerProvider starts the spans; nil means otel.GetTracerProvider().
 	TracerProvider trace.TracerProvider
 
@@ -44,15 +52,15 @@ type TraceOptions struct {
 	Link bool
 }
 
-type tracing struct {
+type tracer struct {
 	tracer trace.Tracer
 	prop   propagation.TextMapPropagator
 	attrs  []attribute.KeyValue
-	opts   TraceOptions
+	opts   Options
 }
 
-func (o TraceOptions) tracing(op string) *tracing {
-	t := &tracing{prop: o.Propagator, opts: o}
+func (o Options) tracer(op string) *tracer {
+	t := &tracer{prop: o.Propagator, opts: o}
 	tp := o.TracerProvider
 	if tp == nil {
 		tp = otel.GetTracerProvider()
@@ -74,34 +82,34 @@ func (o TraceOptions) tracing(op string) *tracing {
 	return t
 }
 
-func (t *tracing) spanName(op string) string {
+func (t *tracer) spanName(op string) string {
 	if t.opts.Destination == "" {
 		return op
 	}
 	return op + " " + t.opts.Destination
 }
 
-// AttributeCarrier adapts message attributes to the OpenTelemetry
+// Carrier adapts message attributes to the OpenTelemetry
 // propagation API: Set writes String attributes, and Get reads String
 // ones.
-type AttributeCarrier Attributes
+type Carrier queue.Attributes
 
-var _ propagation.TextMapCarrier = AttributeCarrier(nil)
+var _ propagation.TextMapCarrier = Carrier(nil)
 
 // Get returns the value of the String attribute key, or "".
-func (c AttributeCarrier) Get(key string) string {
+func (c Carrier) Get(key string) string {
 	a, ok := c[key]
-	if !ok || a.BaseType() != TypeString {
+	if !ok || a.BaseType() != queue.TypeString {
 		return ""
 	}
 	return a.Value
 }
 
 // Set sets the String attribute key. The carrier must not be nil.
-func (c AttributeCarrier) Set(key, value string) { c[key] = String(value) }
+func (c Carrier) Set(key, value string) { c[key] = queue.String(value) }
 
 // Keys returns the attributes' names.
-func (c AttributeCarrier) Keys() []string {
+func (c Carrier) Keys() []string {
 	keys := make([]string, 0, len(c))
 	for k := range c {
 		keys = append(keys, k)
@@ -109,23 +117,23 @@ func (c AttributeCarrier) Keys() []string {
 	return keys
 }
 
-// InjectTrace writes the W3C trace context of ctx's span (the traceparent
+// Inject writes the W3C trace context of ctx's span (the traceparent
 // and tracestate attributes) into m's attributes, so that the consumer's
 // span can continue the trace. It reports whether it did: it does nothing
 // when ctx has no valid span, or when the attributes would exceed the 10
 // that SQS and SNS allow, so that tracing never makes a send fail.
-func InjectTrace(ctx context.Context, m *Message) bool {
+func Inject(ctx context.Context, m *queue.Message) bool {
 	return inject(ctx, propagation.TraceContext{}, m)
 }
 
-// ExtractTrace returns ctx with the remote span context that
-// [InjectTrace] (or another W3C producer) wrote into d's attributes, if
+// Extract returns ctx with the remote span context that
+// [Inject] (or another W3C producer) wrote into d's attributes, if
 // any.
-func ExtractTrace(ctx context.Context, d *Delivery) context.Context {
-	return propagation.TraceContext{}.Extract(ctx, AttributeCarrier(d.Attributes))
+func Extract(ctx context.Context, d *queue.Delivery) context.Context {
+	return propagation.TraceContext{}.Extract(ctx, Carrier(d.Attributes))
 }
 
-func inject(ctx context.Context, p propagation.TextMapPropagator, m *Message) bool {
+func inject(ctx context.Context, p propagation.TextMapPropagator, m *queue.Message) bool {
 	fields := make(propagation.MapCarrier, 2)
 	p.Inject(ctx, fields)
 	if len(fields) == 0 {
@@ -141,28 +149,28 @@ func inject(ctx context.Context, p propagation.TextMapPropagator, m *Message) bo
 		return false
 	}
 	if m.Attributes == nil {
-		m.Attributes = make(Attributes, len(fields))
+		m.Attributes = make(queue.Attributes, len(fields))
 	}
 	for k, v := range fields {
-		m.Attributes[k] = String(v)
+		m.Attributes[k] = queue.String(v)
 	}
 	return true
 }
 
-// TraceSender returns a Sender that starts a producer span around each
+// WrapSender returns a Sender that starts a producer span around each
 // Send to s and injects its trace context into every message, skipping
 // (not failing) the messages that have no room left for the attributes.
 // The caller's messages are not changed, except that their ID is set.
-func TraceSender(s Sender, opts TraceOptions) Sender {
-	return &traceSender{s: s, t: opts.tracing("send")}
+func WrapSender(s queue.Sender, opts Options) queue.Sender {
+	return &traceSender{s: s, t: opts.tracer("send")}
 }
 
 type traceSender struct {
-	s Sender
-	t *tracing
+	s queue.Sender
+	t *tracer
 }
 
-func (ts *traceSender) Send(ctx context.Context, msgs ...*Message) error {
+func (ts *traceSender) Send(ctx context.Context, msgs ...*queue.Message) error {
 	attrs := ts.t.attrs
 	if len(msgs) > 1 {
 		attrs = append(attrs[:len(attrs):len(attrs)], attribute.Int("messaging.batch.message_count", len(msgs)))
@@ -171,8 +179,8 @@ func (ts *traceSender) Send(ctx context.Context, msgs ...*Message) error {
 		trace.WithSpanKind(trace.SpanKindProducer), trace.WithAttributes(attrs...))
 	defer span.End()
 
-	out := make([]*Message, len(msgs))
-	copies := make([]Message, len(msgs))
+	out := make([]*queue.Message, len(msgs))
+	copies := make([]queue.Message, len(msgs))
 	for i, m := range msgs {
 		if m == nil {
 			continue // the driver reports it
@@ -195,21 +203,21 @@ func (ts *traceSender) Send(ctx context.Context, msgs ...*Message) error {
 	return err
 }
 
-// TraceMiddleware returns middleware that runs each handler call in a
+// Middleware returns consumer middleware that runs each handler call in a
 // consumer span, a child of the producer's span whose context the
 // message carries in its attributes (or linked to it, with opts.Link).
 // The span records the handler's error, and a panic.
-func TraceMiddleware(opts TraceOptions) Middleware {
-	t := opts.tracing("process")
+func Middleware(opts Options) consumer.Middleware {
+	t := opts.tracer("process")
 	name := t.spanName("process")
-	return func(next Handler) Handler {
-		return func(ctx context.Context, d *Delivery) error {
+	return func(next consumer.Handler) consumer.Handler {
+		return func(ctx context.Context, d *queue.Delivery) error {
 			start := []trace.SpanStartOption{
 				trace.WithSpanKind(trace.SpanKindConsumer),
 				trace.WithAttributes(t.attrs...),
 				trace.WithAttributes(attribute.String("messaging.message.id", d.ID)),
 			}
-			parent := t.prop.Extract(ctx, AttributeCarrier(d.Attributes))
+			parent := t.prop.Extract(ctx, Carrier(d.Attributes))
 			if opts.Link {
 				if sc := trace.SpanContextFromContext(parent); sc.IsValid() {
 					start = append(start, trace.WithLinks(trace.Link{SpanContext: sc}))

@@ -1,4 +1,4 @@
-package queue_test
+package consumer_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -27,12 +28,12 @@ func BenchmarkConsumer(b *testing.B) {
 			defer cancel()
 			var n atomic.Int64
 			total := int64(b.N)
-			c, err := queue.NewConsumer(q, func(context.Context, *queue.Delivery) error {
+			c, err := consumer.New(q, func(context.Context, *queue.Delivery) error {
 				if n.Add(1) == total {
 					cancel()
 				}
 				return nil
-			}, queue.ConsumerOptions{Concurrency: conc})
+			}, consumer.Options{Concurrency: conc})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package queue_test
+package consumer_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom/backoff"
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -72,7 +74,7 @@ func TestConsumerFIFOOrder(t *testing.T) {
 					}
 					return nil
 				}
-				c := newConsumer(t, q, h, queue.ConsumerOptions{Concurrency: limit, FIFO: !tt.fifo})
+				c := newConsumer(t, q, h, consumer.Options{Concurrency: limit, FIFO: !tt.fifo})
 				stop := start(t, c)
 				<-all
 				require.NoError(t, stop())
@@ -120,10 +122,10 @@ func TestConsumerFIFOFailureStopsGroup(t *testing.T) {
 			return nil
 		}
 		var givenBack []string
-		c := newConsumer(t, q, h, queue.ConsumerOptions{
+		c := newConsumer(t, q, h, consumer.Options{
 			Concurrency: 8,
-			Backoff:     queue.Backoff{Initial: 5 * time.Second, Jitter: queue.NoJitter},
-			Hooks: queue.Hooks{Nacked: func(ds []*queue.Delivery, delay time.Duration) {
+			Retry:       consumer.Retry{Backoff: backoff.Exponential{Initial: 5 * time.Second, Jitter: backoff.NoJitter}},
+			Hooks: consumer.Hooks{Nacked: func(ds []*queue.Delivery, delay time.Duration) {
 				mu.Lock()
 				defer mu.Unlock()
 				for _, d := range ds {

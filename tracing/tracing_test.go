@@ -1,4 +1,4 @@
-package queue_test
+package tracing_test
 
 import (
 	"context"
@@ -17,9 +17,47 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/embedded"
 
+	"go.uber.org/goleak"
+
+	"github.com/postroom/postroom/consumer"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom/tracing"
 )
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// newQueue returns a memory queue closed at cleanup; inside a synctest
+// bubble, call it from the bubble.
+func newQueue(t *testing.T, name string, opts memory.QueueOptions) *memory.Queue {
+	t.Helper()
+	q, err := memory.NewQueue(name, opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = q.Close() })
+	return q
+}
+
+// start runs c until the returned stop is called; stop returns Run's
+// error.
+func start(t *testing.T, c *consumer.Consumer) (stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
+	}
+	t.Cleanup(func() { _ = stop() })
+	return stop
+}
 
 // recorder is a TracerProvider that records spans, standing in for the
 // OpenTelemetry SDK, which the library does not depend on.
@@ -154,7 +192,7 @@ func TestInjectTrace(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &queue.Message{Body: []byte("x"), Attributes: tt.attrs}
 			before := len(tt.attrs)
-			got := queue.InjectTrace(tt.ctx, m)
+			got := tracing.Inject(tt.ctx, m)
 			assert.Equal(t, tt.want, got)
 			if !tt.want {
 				assert.Len(t, m.Attributes, before, "attributes untouched")
@@ -165,7 +203,7 @@ func TestInjectTrace(t *testing.T) {
 			assert.Equal(t, "00-"+traced.TraceID().String()+"-"+traced.SpanID().String()+"-01", m.Attributes.Get("traceparent"))
 			assert.Equal(t, tt.wantState, m.Attributes.Get("tracestate"))
 
-			got2 := trace.SpanContextFromContext(queue.ExtractTrace(context.Background(), &queue.Delivery{Message: *m}))
+			got2 := trace.SpanContextFromContext(tracing.Extract(context.Background(), &queue.Delivery{Message: *m}))
 			assert.Equal(t, traced.TraceID(), got2.TraceID())
 			assert.Equal(t, traced.SpanID(), got2.SpanID())
 			assert.True(t, got2.IsRemote())
@@ -195,8 +233,8 @@ func TestTraceSenderToMiddleware(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				rec := &recorder{}
 				q := newQueue(t, "traced", memory.QueueOptions{})
-				opts := queue.TraceOptions{TracerProvider: rec, Destination: "traced", System: "aws_sqs", Link: tt.link}
-				sender := queue.TraceSender(q, opts)
+				opts := tracing.Options{TracerProvider: rec, Destination: "traced", System: "aws_sqs", Link: tt.link}
+				sender := tracing.WrapSender(q, opts)
 
 				shared := queue.Attributes{"tenant": queue.String("acme")}
 				msgs := []*queue.Message{
@@ -216,15 +254,15 @@ func TestTraceSenderToMiddleware(t *testing.T) {
 					handlerSpans = append(handlerSpans, trace.SpanContextFromContext(ctx))
 					mu.Unlock()
 					if string(d.Body) == "fail" {
-						return queue.Permanent(errors.New("bad"))
+						return consumer.Permanent(errors.New("bad"))
 					}
 					return nil
 				}
-				c := newConsumer(t, q, h, queue.ConsumerOptions{
-					Concurrency:   1,
-					DropPermanent: true,
-					Middleware:    []queue.Middleware{queue.TraceMiddleware(opts)},
+				c, err := consumer.New(q, consumer.Chain(h, tracing.Middleware(opts)), consumer.Options{
+					Concurrency: 1,
+					Retry:       consumer.Retry{Permanent: consumer.DropPermanent},
 				})
+				require.NoError(t, err)
 				stop := start(t, c)
 				time.Sleep(time.Second)
 				require.NoError(t, stop())
@@ -258,7 +296,7 @@ func TestTraceSenderToMiddleware(t *testing.T) {
 				assert.Equal(t, codes.Unset, ok.status)
 				assert.Equal(t, codes.Error, fail.status)
 				require.Len(t, fail.errs, 1)
-				assert.ErrorIs(t, fail.errs[0], queue.ErrPermanent)
+				assert.ErrorIs(t, fail.errs[0], consumer.ErrPermanent)
 			})
 		})
 	}
@@ -267,8 +305,8 @@ func TestTraceSenderToMiddleware(t *testing.T) {
 // A handler panic marks the span and still ends it.
 func TestTraceMiddlewarePanic(t *testing.T) {
 	rec := &recorder{}
-	h := queue.Chain(func(context.Context, *queue.Delivery) error { panic("boom") },
-		queue.TraceMiddleware(queue.TraceOptions{TracerProvider: rec}))
+	h := consumer.Chain(func(context.Context, *queue.Delivery) error { panic("boom") },
+		tracing.Middleware(tracing.Options{TracerProvider: rec}))
 	assert.Panics(t, func() { _ = h(context.Background(), &queue.Delivery{}) })
 	spans := rec.ended()
 	require.Len(t, spans, 1)
@@ -286,7 +324,7 @@ func TestTraceSenderFullAttributes(t *testing.T) {
 			attrs.Set("a"+strconv.Itoa(i), "v")
 		}
 		ctx, _ := rec.Tracer("app").Start(context.Background(), "request")
-		s := queue.TraceSender(q, queue.TraceOptions{TracerProvider: rec})
+		s := tracing.WrapSender(q, tracing.Options{TracerProvider: rec})
 		require.NoError(t, s.Send(ctx, &queue.Message{Body: []byte("x"), Attributes: attrs}))
 		ds, err := q.Receive(context.Background(), queue.ReceiveOptions{NoWait: true})
 		require.NoError(t, err)

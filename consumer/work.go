@@ -1,4 +1,4 @@
-package queue
+package consumer
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/queue"
 )
 
 // poll receives messages into the free slots until ctx ends or the
@@ -26,7 +27,7 @@ func (c *Consumer) poll(ctx context.Context) error {
 		if c.hb != nil {
 			start = c.hb.now()
 		}
-		ds, err := c.r.Receive(ctx, ReceiveOptions{MaxMessages: n, WaitTime: c.wait, VisibilityTimeout: c.recvVT})
+		ds, err := c.r.Receive(ctx, queue.ReceiveOptions{MaxMessages: n, WaitTime: c.wait, VisibilityTimeout: c.recvVT})
 		if len(ds) > n { // more than asked: never hold more than the limit
 			c.giveBack(ds[n:]...)
 			ds = ds[:n]
@@ -137,7 +138,7 @@ func (c *Consumer) release(slots ...int32) {
 
 // A held is a received message and the slot it takes.
 type held struct {
-	d    *Delivery
+	d    *queue.Delivery
 	slot int32
 }
 
@@ -145,7 +146,7 @@ type held struct {
 type unit struct {
 	h     held
 	group *groupRun
-	batch []*Delivery
+	batch []*queue.Delivery
 	slots []int32 // the batch's
 }
 
@@ -166,7 +167,7 @@ func (c *Consumer) worker() {
 
 // dispatch starts the handling of received messages, whose slots are held.
 // c.units never blocks: it has room for a unit per slot.
-func (c *Consumer) dispatch(ds []*Delivery, slots []int32) {
+func (c *Consumer) dispatch(ds []*queue.Delivery, slots []int32) {
 	switch {
 	case c.bh != nil:
 		if len(ds) == c.concurrency {
@@ -206,7 +207,7 @@ type groupRun struct {
 
 // dispatchFIFO queues each message behind the held ones of its group, and
 // starts a unit for each group that has none.
-func (c *Consumer) dispatchFIFO(ds []*Delivery, slots []int32) {
+func (c *Consumer) dispatchFIFO(ds []*queue.Delivery, slots []int32) {
 	var start []unit
 	c.groupsMu.Lock()
 	for i, d := range ds {
@@ -261,7 +262,7 @@ func (c *Consumer) runGroup(g *groupRun) {
 			c.release(h.slot) // h was settled
 		}
 		if len(rest) > 0 {
-			ds := make([]*Delivery, len(rest))
+			ds := make([]*queue.Delivery, len(rest))
 			slots := make([]int32, len(rest))
 			for i, r := range rest {
 				ds[i], slots[i] = r.d, r.slot
@@ -275,7 +276,7 @@ func (c *Consumer) runGroup(g *groupRun) {
 
 // runBatch runs the batch handler on ds and settles each message, then
 // frees their slots.
-func (c *Consumer) runBatch(ds []*Delivery, slots []int32) {
+func (c *Consumer) runBatch(ds []*queue.Delivery, slots []int32) {
 	defer c.release(slots...)
 	if c.stopping.Load() {
 		c.giveBack(ds...)
@@ -299,8 +300,8 @@ func (c *Consumer) runBatch(ds []*Delivery, slots []int32) {
 	err := c.callBatch(todo)
 	be, perEntry := err.(*postroom.BatchError)
 	perEntry = perEntry && len(be.Errs) == len(todo)
-	var failed map[string]bool // FIFO groups with a failed message
-	var skipped []*Delivery    // FIFO messages behind a failed one
+	var failed map[string]bool    // FIFO groups with a failed message
+	var skipped []*queue.Delivery // FIFO messages behind a failed one
 	for i, d := range todo {
 		e := err
 		if perEntry {
@@ -324,7 +325,7 @@ func (c *Consumer) runBatch(ds []*Delivery, slots []int32) {
 
 // process runs the handler on d and settles d. It reports whether d left
 // the queue (acked or dead-lettered) rather than being given back.
-func (c *Consumer) process(d *Delivery) bool {
+func (c *Consumer) process(d *queue.Delivery) bool {
 	if c.maxAttempts > 0 && d.ReceiveCount > c.maxAttempts {
 		return c.deadLetter(d, ErrExhausted)
 	}
@@ -335,40 +336,27 @@ func (c *Consumer) process(d *Delivery) bool {
 	return c.settle(d, c.call(d), start)
 }
 
-// call runs the handler with the per-message timeout, turning a panic into
-// a *PanicError.
-func (c *Consumer) call(d *Delivery) (err error) {
-	ctx := c.workCtx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+// call runs the handler, turning a panic into a *PanicError.
+func (c *Consumer) call(d *queue.Delivery) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = c.panicked([]*Delivery{d}, v)
+			err = c.panicked([]*queue.Delivery{d}, v)
 		}
 	}()
-	return c.h(ctx, d)
+	return c.h(c.workCtx, d)
 }
 
 // callBatch is call for the batch handler.
-func (c *Consumer) callBatch(ds []*Delivery) (err error) {
-	ctx := c.workCtx
-	if c.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
-		defer cancel()
-	}
+func (c *Consumer) callBatch(ds []*queue.Delivery) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = c.panicked(ds, v)
 		}
 	}()
-	return c.bh(ctx, ds)
+	return c.bh(c.workCtx, ds)
 }
 
-func (c *Consumer) panicked(ds []*Delivery, v any) error {
+func (c *Consumer) panicked(ds []*queue.Delivery, v any) error {
 	p := &PanicError{Value: v, Stack: debug.Stack()}
 	if c.hooks.Panic != nil {
 		c.hooks.Panic(ds, p)
@@ -378,7 +366,7 @@ func (c *Consumer) panicked(ds []*Delivery, v any) error {
 
 // settle acks d after a handler's success, and retries or dead-letters it
 // after a failure. It reports whether d left the queue.
-func (c *Consumer) settle(d *Delivery, err error, start time.Time) bool {
+func (c *Consumer) settle(d *queue.Delivery, err error, start time.Time) bool {
 	if err == nil {
 		if c.hooks.Handled != nil {
 			c.hooks.Handled(d, time.Since(start))
@@ -391,11 +379,11 @@ func (c *Consumer) settle(d *Delivery, err error, start time.Time) bool {
 	}
 	permanent := errors.Is(err, ErrPermanent)
 	switch {
-	case c.dlq != nil && (permanent || c.maxAttempts > 0 && d.ReceiveCount >= c.maxAttempts):
-		return c.deadLetter(d, err)
-	case permanent && c.dropPermanent:
+	case permanent && c.permanent == DropPermanent:
 		c.acks.add(d)
 		return true
+	case c.dlq != nil && (permanent && c.permanent == DeadLetterPermanent || c.maxAttempts > 0 && d.ReceiveCount >= c.maxAttempts):
+		return c.deadLetter(d, err)
 	case c.workCtx.Err() != nil && errors.Is(err, context.Canceled):
 		// Interrupted by the shutdown, not failed: let another consumer
 		// have it at once.
@@ -407,11 +395,11 @@ func (c *Consumer) settle(d *Delivery, err error, start time.Time) bool {
 }
 
 // retryLater nacks d with the backoff delay of its receive count.
-func (c *Consumer) retryLater(d *Delivery) {
+func (c *Consumer) retryLater(d *queue.Delivery) {
 	delay := c.backoff.Delay(max(d.ReceiveCount, 1))
 	if delay < 0 { // lazy: it comes back when its visibility timeout passes
 		if c.hb != nil {
-			c.hb.untrack([]*Delivery{d})
+			c.hb.untrack([]*queue.Delivery{d})
 		}
 		return
 	}
@@ -425,11 +413,11 @@ func (c *Consumer) retryLater(d *Delivery) {
 }
 
 // giveBack nacks messages with no delay.
-func (c *Consumer) giveBack(ds ...*Delivery) { c.nack(0, ds...) }
+func (c *Consumer) giveBack(ds ...*queue.Delivery) { c.nack(0, ds...) }
 
 // nack makes ds visible again after delay, in calls of at most the batch
 // limit, and reports the outcome to the hooks.
-func (c *Consumer) nack(delay time.Duration, ds ...*Delivery) {
+func (c *Consumer) nack(delay time.Duration, ds ...*queue.Delivery) {
 	if c.hb != nil {
 		c.hb.untrack(ds)
 	}
@@ -443,7 +431,7 @@ func (c *Consumer) nack(delay time.Duration, ds ...*Delivery) {
 			}
 			continue
 		}
-		var ok []*Delivery
+		var ok []*queue.Delivery
 		for i, d := range chunk {
 			if e := postroom.EntryErr(err, i); e != nil {
 				if c.hooks.NackFailed != nil {
@@ -461,8 +449,8 @@ func (c *Consumer) nack(delay time.Duration, ds ...*Delivery) {
 
 // deadLetter sends a copy of d to the dead-letter sender, then acks d. When
 // the send fails, d is retried later. It reports whether d left the queue.
-func (c *Consumer) deadLetter(d *Delivery, cause error) bool {
-	m := &Message{Body: d.Body, Attributes: d.Attributes, GroupID: d.GroupID}
+func (c *Consumer) deadLetter(d *queue.Delivery, cause error) bool {
+	m := &queue.Message{Body: d.Body, Attributes: d.Attributes, GroupID: d.GroupID}
 	if c.dlqFIFO {
 		m.DeduplicationID = d.ID
 		if m.GroupID == "" {
