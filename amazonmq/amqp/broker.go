@@ -119,7 +119,7 @@ func (b *Broker) State() broker.State {
 // Queue declares a durable queue (when it does not exist) and returns it.
 // The queue's dynamic type is *[Queue].
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
-	q, err := b.DeclareQueue(ctx, name)
+	q, err := b.OpenQueue(ctx, name, QueueOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +129,7 @@ func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 // Topic declares a durable fanout exchange (when it does not exist) and
 // returns it. The topic's dynamic type is *[Topic].
 func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
-	t, err := b.DeclareTopic(ctx, name)
+	t, err := b.OpenTopic(ctx, name, TopicOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -134,10 +134,8 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	case c.Prefetch > 65535:
 		return nil, errInvalid(op, "prefetch %d over 65535", c.Prefetch)
 	}
-	switch c.QueueType {
-	case "", QueueTypeClassic, QueueTypeQuorum:
-	default:
-		return nil, errInvalid(op, "queue type %q (want %q or %q)", c.QueueType, QueueTypeClassic, QueueTypeQuorum)
+	if err := checkQueueType(op, c.QueueType); err != nil {
+		return nil, err
 	}
 	for _, d := range []struct {
 		name string
@@ -281,3 +279,24 @@ func (c *config) bucket(d time.Duration) (time.Duration, bool) {
 	}
 	return c.RetryBuckets[i], true
 }
+
+func checkQueueType(op, t string) error {
+	switch t {
+	case "", QueueTypeClassic, QueueTypeQuorum:
+		return nil
+	}
+	return errInvalid(op, "queue type %q (want %q or %q)", t, QueueTypeClassic, QueueTypeQuorum)
+}
+
+// QueueOptions configure a queue [Broker.OpenQueue] declares. The zero
+// value declares a queue of Options.QueueType.
+type QueueOptions struct {
+	// Type is the queue's type ("classic" or "quorum"); empty means
+	// Options.QueueType.
+	Type string
+}
+
+// TopicOptions configure a topic [Broker.OpenTopic] declares. It has no
+// fields yet: every driver's OpenTopic takes its own TopicOptions, so that
+// options can come without changing the signature.
+type TopicOptions struct{}

@@ -1,6 +1,7 @@
 package amqp
 
 import (
+	"cmp"
 	"context"
 	"sync/atomic"
 	"time"
@@ -18,7 +19,7 @@ var (
 // Queue is a durable RabbitMQ queue. Messages are published persistent
 // through the default exchange with the queue's name as routing key,
 // mandatory and with publisher confirms. Get one from
-// [Broker.DeclareQueue] or [Broker.Queue].
+// [Broker.OpenQueue] or [Broker.Queue].
 type Queue struct {
 	b      *Broker
 	name   string
@@ -27,18 +28,22 @@ type Queue struct {
 	owner  bool // opened by URL: closing the queue releases the broker
 }
 
-// DeclareQueue declares the durable queue name (with Options.QueueType)
-// unless it exists, records it so that it is declared again after a
-// reconnection, and returns it. Declaring an existing queue with other
-// arguments fails with an error matching postroom.ErrExists.
-func (b *Broker) DeclareQueue(ctx context.Context, name string) (*Queue, error) {
-	const op = "declare queue"
+// OpenQueue declares the durable queue name (of type opts.Type, or
+// Options.QueueType) unless it exists, records it so that it is declared
+// again after a reconnection, and returns it. Declaring an existing queue
+// with other arguments fails with an error matching postroom.ErrExists.
+func (b *Broker) OpenQueue(ctx context.Context, name string, opts QueueOptions) (*Queue, error) {
+	const op = "open queue"
 	if err := checkName(op, name); err != nil {
 		return nil, err
 	}
+	qtype := cmp.Or(opts.Type, b.cfg.QueueType)
+	if err := checkQueueType(op, qtype); err != nil {
+		return nil, err
+	}
 	var args amqp091.Table
-	if b.cfg.QueueType != "" {
-		args = amqp091.Table{"x-queue-type": b.cfg.QueueType}
+	if qtype != "" {
+		args = amqp091.Table{"x-queue-type": qtype}
 	}
 	d := &decl{key: "queue " + name, run: func(ch *amqp091.Channel) error {
 		_, err := ch.QueueDeclare(name, true, false, false, false, args)

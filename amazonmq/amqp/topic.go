@@ -21,7 +21,7 @@ var (
 const SubjectAttribute = "Subject"
 
 // Topic is a durable fanout exchange: every subscription is a queue bound
-// to it. Get one from [Broker.DeclareTopic] or [Broker.Topic].
+// to it. Get one from [Broker.OpenTopic] or [Broker.Topic].
 type Topic struct {
 	b      *Broker
 	name   string
@@ -29,12 +29,12 @@ type Topic struct {
 	owner  bool // opened by URL: closing releases the broker
 }
 
-// DeclareTopic declares the durable fanout exchange name unless it exists,
+// OpenTopic declares the durable fanout exchange name unless it exists,
 // records it so that it is declared again after a reconnection, and
 // returns it. An existing exchange of another kind fails with an error
 // matching postroom.ErrExists.
-func (b *Broker) DeclareTopic(ctx context.Context, name string) (*Topic, error) {
-	const op = "declare topic"
+func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) (*Topic, error) {
+	const op = "open topic"
 	if err := checkName(op, name); err != nil {
 		return nil, err
 	}
@@ -94,24 +94,15 @@ func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 	return outgoing{exchange: t.name, mandatory: !t.b.cfg.DropUnroutable, msg: pub}, nil
 }
 
-// Subscribe attaches a subscription; its dynamic type is *[Subscription].
-func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
-	s, err := t.DeclareSubscription(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// DeclareSubscription binds a queue to the exchange and returns it as a
-// subscription. With opts.Name the queue is durable and named opts.Name:
+// Subscribe binds a queue to the exchange and returns it as a
+// subscription, whose dynamic type is *[Subscription]. With opts.Name the queue is durable and named opts.Name:
 // it keeps collecting messages while detached, and binding it again
 // attaches to it. Without a name the queue is exclusive to the broker's
 // connection, named "<topic>.sub.<unique id>", and deleted by Close; it is
 // declared and bound again after a reconnection, but messages published
 // while the connection was down are lost to it. A filter policy fails
 // with postroom.ErrUnsupported; delivery is always raw.
-func (t *Topic) DeclareSubscription(ctx context.Context, opts pubsub.SubscribeOptions) (*Subscription, error) {
+func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	const op = "subscribe"
 	if t.closed.Load() {
 		return nil, errClosed(op)

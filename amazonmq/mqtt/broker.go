@@ -139,11 +139,11 @@ func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 // Topic returns the MQTT topic name (a topic filter, with + and #, to
 // subscribe to many). The topic's dynamic type is *[Topic].
 func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
-	return b.OpenTopic(ctx, name)
+	return b.OpenTopic(ctx, name, TopicOptions{})
 }
 
-// OpenTopic is Topic returning the concrete type.
-func (b *Broker) OpenTopic(ctx context.Context, name string) (*Topic, error) {
+// OpenTopic is Topic with options, returning the concrete type.
+func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) (*Topic, error) {
 	if err := checkFilter("topic", name); err != nil {
 		return nil, err
 	}

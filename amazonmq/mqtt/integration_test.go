@@ -174,7 +174,7 @@ func TestOutage(t *testing.T) {
 		require.NoError(t, err)
 		defer b.Close()
 		st := drivertest.Watch(t, b)
-		topic, err := b.OpenTopic(ctx, "postroom/test/"+uniqueName("outage"))
+		topic, err := b.OpenTopic(ctx, "postroom/test/"+uniqueName("outage"), TopicOptions{})
 		require.NoError(t, err)
 		sub, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{})
 		require.NoError(t, err)

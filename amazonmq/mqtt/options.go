@@ -176,3 +176,8 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	}
 	return c, nil
 }
+
+// TopicOptions configure a topic [Broker.OpenTopic] opens. It has no
+// fields yet: every driver's OpenTopic takes its own TopicOptions, so that
+// options can come without changing the signature.
+type TopicOptions struct{}

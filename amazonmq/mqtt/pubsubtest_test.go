@@ -20,7 +20,7 @@ func TestTopicConformance(t *testing.T) {
 			New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 				b := dial(t, url, Options{})
 				name := fmt.Sprintf("postroom/test/pubsubtest/%d-%d", time.Now().UnixNano(), topicSeq.Add(1))
-				tp, err := b.OpenTopic(t.Context(), name)
+				tp, err := b.OpenTopic(t.Context(), name, TopicOptions{})
 				require.NoError(t, err)
 				return tp
 			},

@@ -118,11 +118,11 @@ func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return 
 // are first used, so nothing is declared. The queue's dynamic type is
 // *[Queue].
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
-	return b.OpenQueue(ctx, name)
+	return b.OpenQueue(ctx, name, QueueOptions{})
 }
 
-// OpenQueue is Queue returning the concrete type.
-func (b *Broker) OpenQueue(ctx context.Context, name string) (*Queue, error) {
+// OpenQueue is Queue with options, returning the concrete type.
+func (b *Broker) OpenQueue(ctx context.Context, name string, opts QueueOptions) (*Queue, error) {
 	if err := checkName("queue", name); err != nil {
 		return nil, err
 	}
@@ -137,11 +137,11 @@ func (b *Broker) OpenQueue(ctx context.Context, name string) (*Queue, error) {
 // Topic returns the topic /topic/name. The topic's dynamic type is
 // *[Topic].
 func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
-	return b.OpenTopic(ctx, name)
+	return b.OpenTopic(ctx, name, TopicOptions{})
 }
 
-// OpenTopic is Topic returning the concrete type.
-func (b *Broker) OpenTopic(ctx context.Context, name string) (*Topic, error) {
+// OpenTopic is Topic with options, returning the concrete type.
+func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) (*Topic, error) {
 	if err := checkName("topic", name); err != nil {
 		return nil, err
 	}

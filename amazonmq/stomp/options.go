@@ -218,3 +218,14 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	}
 	return c, nil
 }
+
+// QueueOptions configure a queue [Broker.OpenQueue] opens. It has no
+// fields yet (ActiveMQ makes queues on first use): every driver's
+// OpenQueue takes its own QueueOptions, so that options can come without
+// changing the signature.
+type QueueOptions struct{}
+
+// TopicOptions configure a topic [Broker.OpenTopic] opens. It has no
+// fields yet: every driver's OpenTopic takes its own TopicOptions, so that
+// options can come without changing the signature.
+type TopicOptions struct{}

@@ -14,7 +14,7 @@ func TestTopicConformance(t *testing.T) {
 	pubsubtest.Run(t, pubsubtest.Harness{
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{ClientID: uniqueName("pubsubtest")})
-			tp, err := b.OpenTopic(t.Context(), uniqueName("topic"))
+			tp, err := b.OpenTopic(t.Context(), uniqueName("topic"), TopicOptions{})
 			require.NoError(t, err)
 			return tp
 		},
