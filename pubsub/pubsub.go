@@ -29,6 +29,11 @@ type Message struct {
 	DeduplicationID string
 }
 
+// SubjectAttribute is the String attribute broker drivers, whose
+// protocols have no subject field, deliver [Message.Subject] as, unless
+// the message has an attribute of that name itself.
+const SubjectAttribute = "Subject"
+
 // A Publisher publishes messages.
 type Publisher interface {
 	// Publish publishes msgs, setting each one's ID. When some were

@@ -120,7 +120,7 @@ func TestSubscriptions(t *testing.T) {
 	require.NoError(t, tp.Publish(ctx, m))
 	d := drivertest.ReceiveN(t, sub, 1)[0]
 	assert.Equal(t, m.ID, d.ID)
-	assert.Equal(t, "greeting", d.Attributes.Get(SubjectAttribute))
+	assert.Equal(t, "greeting", d.Attributes.Get(pubsub.SubjectAttribute))
 	assert.Equal(t, "g1", d.GroupID)
 	var raw *amqp091.Delivery
 	require.True(t, d.As(&raw), "As reaches the *amqp091.Delivery")

@@ -17,9 +17,6 @@ var (
 	_ pubsub.Unsubscriber = (*Subscription)(nil)
 )
 
-// SubjectAttribute is the attribute that carries pubsub.Message.Subject.
-const SubjectAttribute = "Subject"
-
 // Topic is a durable fanout exchange: every subscription is a queue bound
 // to it. Get one from [Broker.OpenTopic] or [Broker.Topic].
 type Topic struct {
@@ -77,14 +74,14 @@ func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 	}
 	attrs := m.Attributes
 	if m.Subject != "" {
-		if a, ok := attrs[SubjectAttribute]; ok && (a.Type != queue.TypeString || a.Value != m.Subject) {
-			return outgoing{}, errInvalid(op, "the message has both a Subject and a different %q attribute", SubjectAttribute)
+		if a, ok := attrs[pubsub.SubjectAttribute]; ok && (a.Type != queue.TypeString || a.Value != m.Subject) {
+			return outgoing{}, errInvalid(op, "the message has both a Subject and a different %q attribute", pubsub.SubjectAttribute)
 		}
 		attrs = attrs.Clone()
 		if attrs == nil {
 			attrs = queue.Attributes{}
 		}
-		attrs[SubjectAttribute] = queue.String(m.Subject)
+		attrs[pubsub.SubjectAttribute] = queue.String(m.Subject)
 	}
 	pub, err := t.b.publishing(op, m.ID, m.Body, attrs, m.GroupID)
 	if err != nil {

@@ -14,11 +14,6 @@ import (
 // looks like one), "pr", and the format version.
 var envelopeMagic = []byte{0x00, 'p', 'r', 0x01}
 
-// SubjectAttribute is the attribute a subscription delivers a published
-// message's pubsub.Message.Subject as, unless the publisher set an
-// attribute of that name itself.
-const SubjectAttribute = "Subject"
-
 // envelope is what one MQTT payload carries besides the body.
 type envelope struct {
 	id      string

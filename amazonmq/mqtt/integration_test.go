@@ -45,7 +45,7 @@ func TestPublishSubscribe(t *testing.T) {
 		assert.Equal(t, 1, d.ReceiveCount)
 		assert.WithinDuration(t, time.Now(), d.SentAt, time.Minute)
 		want := attrs.Clone()
-		want[SubjectAttribute] = queue.String("greeting")
+		want[pubsub.SubjectAttribute] = queue.String("greeting")
 		assert.Equal(t, want, d.Attributes)
 		var raw paho.Message
 		require.True(t, d.As(&raw), "As gives the paho message")

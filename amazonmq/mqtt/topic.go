@@ -282,11 +282,11 @@ func (sub *Subscription) handOut(e *entry, now time.Time) *queue.Delivery {
 	if ok {
 		d.ID, d.SentAt, d.GroupID, d.Attributes = env.id, env.sentAt, env.groupID, env.attrs
 		if env.subject != "" {
-			if _, taken := d.Attributes[SubjectAttribute]; !taken {
+			if _, taken := d.Attributes[pubsub.SubjectAttribute]; !taken {
 				if d.Attributes == nil {
 					d.Attributes = make(queue.Attributes, 1)
 				}
-				d.Attributes[SubjectAttribute] = queue.String(env.subject)
+				d.Attributes[pubsub.SubjectAttribute] = queue.String(env.subject)
 			}
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/postroom/postroom/internal/validate"
+	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -34,11 +35,6 @@ const (
 	hdrSubName        = "activemq.subscriptionName"
 	hdrClientID       = "client-id"
 )
-
-// SubjectAttribute is the attribute a subscription delivers a published
-// message's pubsub.Message.Subject as, unless the publisher set an
-// attribute of that name itself.
-const SubjectAttribute = "Subject"
 
 // protocolHeaders are the headers STOMP and ActiveMQ give a meaning to.
 // They are not attributes: Send refuses attributes of these names, and
@@ -218,11 +214,11 @@ func decodeFrame(f *frame.Frame) received {
 		r.msg.Attributes[k] = decodeAttribute(types.Get(k), v)
 	}
 	if r.subject != "" {
-		if _, taken := r.msg.Attributes[SubjectAttribute]; !taken {
+		if _, taken := r.msg.Attributes[pubsub.SubjectAttribute]; !taken {
 			if r.msg.Attributes == nil {
 				r.msg.Attributes = make(queue.Attributes)
 			}
-			r.msg.Attributes[SubjectAttribute] = queue.String(r.subject)
+			r.msg.Attributes[pubsub.SubjectAttribute] = queue.String(r.subject)
 		}
 	}
 	return r

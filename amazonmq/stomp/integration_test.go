@@ -147,7 +147,7 @@ func TestDurableSubscription(t *testing.T) {
 	require.NoError(t, err)
 	ds := drivertest.ReceiveN(t, s, 1)
 	assert.Equal(t, "while away", string(ds[0].Body), "a durable subscription keeps messages while detached")
-	assert.Equal(t, "hi", ds[0].Attributes.Get(SubjectAttribute))
+	assert.Equal(t, "hi", ds[0].Attributes.Get(pubsub.SubjectAttribute))
 	require.NoError(t, s.Ack(ctx, ds...))
 
 	require.NoError(t, s.(pubsub.Unsubscriber).Unsubscribe(ctx))
