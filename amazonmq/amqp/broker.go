@@ -312,7 +312,7 @@ func (b *Broker) connectTo(ctx context.Context, ep endpoint) error {
 	defer b.mu.Unlock()
 	if b.closed {
 		s.close()
-		return errClosed("connect")
+		return ek.Closed("connect")
 	}
 	b.gen++
 	s.gen = b.gen
@@ -347,7 +347,7 @@ func (b *Broker) session(ctx context.Context, op string, done <-chan struct{}) (
 			if closeErr != nil {
 				return nil, fmt.Errorf("amqp: %s: %w (%v)", op, postroom.ErrClosed, closeErr)
 			}
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		}
 		if s != nil && !s.dead() {
 			return s, nil
@@ -355,7 +355,7 @@ func (b *Broker) session(ctx context.Context, op string, done <-chan struct{}) (
 		select {
 		case <-changed:
 		case <-done:
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		case <-ctx.Done():
 			if lastErr != nil {
 				return nil, fmt.Errorf("amqp: %s: waiting for a connection (last error: %v): %w", op, lastErr, ctx.Err())
@@ -443,7 +443,7 @@ func (b *Broker) adopt(c child) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return errClosed("open")
+		return ek.Closed("open")
 	}
 	b.children[c] = struct{}{}
 	return nil

@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"cmp"
 	"context"
 	"sync/atomic"
@@ -64,9 +66,9 @@ func (b *Broker) OpenQueue(ctx context.Context, name string, opts QueueOptions) 
 func checkName(op, name string) error {
 	switch {
 	case name == "":
-		return errInvalid(op, "empty name")
+		return ek.Errorf(postroom.ErrInvalid, op, "empty name")
 	case len(name) > 255:
-		return errInvalid(op, "name %.20q… is over 255 bytes", name)
+		return ek.Errorf(postroom.ErrInvalid, op, "name %.20q… is over 255 bytes", name)
 	}
 	return nil
 }
@@ -87,17 +89,17 @@ func (q *Queue) Name() string { return q.name }
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	const op = "send"
 	if q.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	return publishAll(ctx, q.b, op, msgs, q.outgoing)
 }
 
 func (q *Queue) outgoing(op string, m *queue.Message) (outgoing, error) {
 	if m == nil {
-		return outgoing{}, errInvalid(op, "nil message")
+		return outgoing{}, ek.Errorf(postroom.ErrInvalid, op, "nil message")
 	}
 	if m.DeduplicationID != "" {
-		return outgoing{}, errUnsupported(op, "RabbitMQ queues do not deduplicate (DeduplicationID)")
+		return outgoing{}, ek.Unsupported(op, "RabbitMQ queues do not deduplicate (DeduplicationID)")
 	}
 	pub, err := q.b.publishing(op, m.ID, m.Body, m.Attributes, m.GroupID)
 	if err != nil {
@@ -149,7 +151,7 @@ func (b *Broker) publishing(op, id string, body []byte, attrs queue.Attributes, 
 // until it is acked or nacked or the channel closes.
 func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	if q.closed.Load() {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	return q.r.receive(ctx, opts)
 }
@@ -160,7 +162,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 // it again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("ack")
+		return ek.Closed("ack")
 	}
 	return q.r.ack(ctx, ds)
 }
@@ -173,7 +175,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // carries the receive count, so ReceiveCount keeps counting.
 func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
 	return q.r.nack(ctx, delay, ds)
 }
@@ -187,7 +189,7 @@ func (q *Queue) Describe() queue.Info {
 // and closes q.
 func (q *Queue) Delete(ctx context.Context) error {
 	if q.closed.Load() {
-		return errClosed("delete")
+		return ek.Closed("delete")
 	}
 	err := q.b.undeclare(ctx, "delete queue", "queue "+q.name, func(ch *amqp091.Channel) error {
 		if _, err := ch.QueueDelete(q.name, false, false, false); err != nil {

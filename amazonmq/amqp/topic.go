@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"context"
 	"sync/atomic"
 	"time"
@@ -60,22 +62,22 @@ func (t *Topic) Name() string { return t.name }
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
 	if t.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	return publishAll(ctx, t.b, op, msgs, t.outgoing)
 }
 
 func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 	if m == nil {
-		return outgoing{}, errInvalid(op, "nil message")
+		return outgoing{}, ek.Errorf(postroom.ErrInvalid, op, "nil message")
 	}
 	if m.DeduplicationID != "" {
-		return outgoing{}, errUnsupported(op, "RabbitMQ exchanges do not deduplicate (DeduplicationID)")
+		return outgoing{}, ek.Unsupported(op, "RabbitMQ exchanges do not deduplicate (DeduplicationID)")
 	}
 	attrs := m.Attributes
 	if m.Subject != "" {
 		if a, ok := attrs[pubsub.SubjectAttribute]; ok && (a.Type != queue.TypeString || a.Value != m.Subject) {
-			return outgoing{}, errInvalid(op, "the message has both a Subject and a different %q attribute", pubsub.SubjectAttribute)
+			return outgoing{}, ek.Errorf(postroom.ErrInvalid, op, "the message has both a Subject and a different %q attribute", pubsub.SubjectAttribute)
 		}
 		attrs = attrs.Clone()
 		if attrs == nil {
@@ -102,10 +104,10 @@ func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	const op = "subscribe"
 	if t.closed.Load() {
-		return nil, errClosed(op)
+		return nil, ek.Closed(op)
 	}
 	if opts.FilterPolicy != "" {
-		return nil, errUnsupported(op, "RabbitMQ fanout exchanges cannot apply an SNS filter policy")
+		return nil, ek.Unsupported(op, "RabbitMQ fanout exchanges cannot apply an SNS filter policy")
 	}
 	durable := opts.Name != ""
 	name := opts.Name
@@ -152,7 +154,7 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 // stay) and closes t.
 func (t *Topic) Delete(ctx context.Context) error {
 	if t.closed.Load() {
-		return errClosed("delete")
+		return ek.Closed("delete")
 	}
 	err := t.b.undeclare(ctx, "delete topic", "exchange "+t.name, func(ch *amqp091.Channel) error {
 		return ch.ExchangeDelete(t.name, false, false)
@@ -196,7 +198,7 @@ func (s *Subscription) Name() string { return s.name }
 // Receive works as [Queue.Receive].
 func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	if s.closed.Load() {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	return s.r.receive(ctx, opts)
 }
@@ -204,7 +206,7 @@ func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) (
 // Ack works as [Queue.Ack].
 func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("ack")
+		return ek.Closed("ack")
 	}
 	return s.r.ack(ctx, ds)
 }
@@ -213,7 +215,7 @@ func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // name are exclusive to the connection, like the subscription.
 func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
 	return s.r.nack(ctx, delay, ds)
 }
@@ -222,7 +224,7 @@ func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*que
 // messages in them, and closes s.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	if s.closed.Load() {
-		return errClosed("unsubscribe")
+		return ek.Closed("unsubscribe")
 	}
 	for _, k := range s.keys[:len(s.keys)-1] {
 		s.b.forget(k)

@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"context"
 	"net/url"
 
@@ -36,7 +38,7 @@ func (urlOpener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, 
 func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	name := u.Query().Get("queue")
 	if name == "" {
-		return nil, errInvalid("open", "the URL %q has no queue parameter (want amqp://host/vhost?queue=name)", u.Redacted())
+		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no queue parameter (want amqp://host/vhost?queue=name)", u.Redacted())
 	}
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
@@ -58,7 +60,7 @@ func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, err
 func (urlOpener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	name := u.Query().Get("topic")
 	if name == "" {
-		return nil, errInvalid("open", "the URL %q has no topic parameter (want amqp://host/vhost?topic=name)", u.Redacted())
+		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no topic parameter (want amqp://host/vhost?topic=name)", u.Redacted())
 	}
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {

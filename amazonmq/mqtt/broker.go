@@ -131,9 +131,9 @@ func (b *Broker) sessionGone(s *session) {
 // subscription.)
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 	if b.isClosed() {
-		return nil, errClosed("queue")
+		return nil, ek.Closed("queue")
 	}
-	return nil, errUnsupported("queue", "MQTT has topics only; use a durable subscription")
+	return nil, ek.Unsupported("queue", "MQTT has topics only; use a durable subscription")
 }
 
 // Topic returns the MQTT topic name (a topic filter, with + and #, to
@@ -217,7 +217,7 @@ func (b *Broker) adopt(c child) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return errClosed("open")
+		return ek.Closed("open")
 	}
 	b.children[c] = struct{}{}
 	return nil

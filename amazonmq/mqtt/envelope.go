@@ -1,6 +1,8 @@
 package mqtt
 
 import (
+	"github.com/postroom/postroom"
+
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -149,21 +151,21 @@ func (r *reader) string() string { return string(r.bytes()) }
 func checkAttributes(op string, attrs queue.Attributes) error {
 	for name, a := range attrs {
 		if name == "" {
-			return errInvalid(op, "empty attribute name")
+			return ek.Errorf(postroom.ErrInvalid, op, "empty attribute name")
 		}
 		switch a.BaseType() {
 		case queue.TypeString, queue.TypeBinary:
 		case queue.TypeNumber:
 			if !validate.Number(a.Value) {
-				return errInvalid(op, "attribute %q: %q is not a number", name, a.Value)
+				return ek.Errorf(postroom.ErrInvalid, op, "attribute %q: %q is not a number", name, a.Value)
 			}
 		case queue.TypeStringArray:
 			var vs []string
 			if err := json.Unmarshal([]byte(a.Value), &vs); err != nil {
-				return errInvalid(op, "attribute %q: String.Array value is not a JSON array of strings", name)
+				return ek.Errorf(postroom.ErrInvalid, op, "attribute %q: String.Array value is not a JSON array of strings", name)
 			}
 		default:
-			return errInvalid(op, "attribute %q: unknown type %q", name, a.Type)
+			return ek.Errorf(postroom.ErrInvalid, op, "attribute %q: unknown type %q", name, a.Type)
 		}
 	}
 	return nil

@@ -155,11 +155,11 @@ func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) 
 func checkName(op, name string) error {
 	switch {
 	case name == "":
-		return errInvalid(op, "empty name")
+		return ek.Errorf(postroom.ErrInvalid, op, "empty name")
 	case strings.ContainsAny(name, "\x00\r\n"):
-		return errInvalid(op, "name %q holds a control character", name)
+		return ek.Errorf(postroom.ErrInvalid, op, "name %q holds a control character", name)
 	case strings.HasPrefix(name, "/"):
-		return errInvalid(op, "name %q: give the name without /queue/ or /topic/", name)
+		return ek.Errorf(postroom.ErrInvalid, op, "name %q: give the name without /queue/ or /topic/", name)
 	}
 	return nil
 }
@@ -209,7 +209,7 @@ func (b *Broker) adopt(c child) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.closed {
-		return errClosed("open")
+		return ek.Closed("open")
 	}
 	b.children[c] = struct{}{}
 	return nil
@@ -377,7 +377,7 @@ func (b *Broker) current(ctx context.Context, op string) (*conn, error) {
 			if closeErr != nil {
 				return nil, fmt.Errorf("stomp: %s: %w: %v", op, postroom.ErrClosed, closeErr)
 			}
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		}
 		if c != nil && c.alive() {
 			return c, nil

@@ -1,6 +1,8 @@
 package stomp
 
 import (
+	"github.com/postroom/postroom"
+
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -123,16 +125,16 @@ func sendFrame(op, dest string, m *outMessage) (*frame.Frame, error) {
 func encodeAttribute(op, name string, a queue.Attribute) (string, error) {
 	switch {
 	case name == "":
-		return "", errInvalid(op, "empty attribute name")
+		return "", ek.Errorf(postroom.ErrInvalid, op, "empty attribute name")
 	case reservedHeader(name):
-		return "", errInvalid(op, "attribute name %q is a STOMP or ActiveMQ header, or has a reserved prefix", name)
+		return "", ek.Errorf(postroom.ErrInvalid, op, "attribute name %q is a STOMP or ActiveMQ header, or has a reserved prefix", name)
 	}
 	switch a.BaseType() {
 	case queue.TypeString:
 		return a.Value, nil
 	case queue.TypeNumber:
 		if !validate.Number(a.Value) {
-			return "", errInvalid(op, "attribute %q: %q is not a number", name, a.Value)
+			return "", ek.Errorf(postroom.ErrInvalid, op, "attribute %q: %q is not a number", name, a.Value)
 		}
 		return a.Value, nil
 	case queue.TypeBinary:
@@ -140,11 +142,11 @@ func encodeAttribute(op, name string, a queue.Attribute) (string, error) {
 	case queue.TypeStringArray:
 		var vs []string
 		if err := json.Unmarshal([]byte(a.Value), &vs); err != nil {
-			return "", errInvalid(op, "attribute %q: String.Array value is not a JSON array of strings", name)
+			return "", ek.Errorf(postroom.ErrInvalid, op, "attribute %q: String.Array value is not a JSON array of strings", name)
 		}
 		return a.Value, nil
 	}
-	return "", errInvalid(op, "attribute %q: unknown type %q", name, a.Type)
+	return "", ek.Errorf(postroom.ErrInvalid, op, "attribute %q: unknown type %q", name, a.Type)
 }
 
 // received is what decodeFrame reads from a MESSAGE frame.

@@ -1,6 +1,8 @@
 package stomp
 
 import (
+	"github.com/postroom/postroom"
+
 	"crypto/tls"
 	"strconv"
 	"strings"
@@ -124,7 +126,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	c := &config{Options: opts}
 	switch {
 	case c.Prefetch < 0:
-		return nil, errInvalid(op, "negative prefetch %d", c.Prefetch)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative prefetch %d", c.Prefetch)
 	case c.Prefetch == 0:
 		c.Prefetch = DefaultPrefetch
 	}
@@ -137,7 +139,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
 	} {
 		if *d.v < 0 {
-			return nil, errInvalid(op, "negative %s %v", d.name, *d.v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
@@ -147,7 +149,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.Heartbeat = DefaultHeartbeat
 	}
 	if c.MaxReconnectAttempts < 0 {
-		return nil, errInvalid(op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
 	}
 	if c.Backoff == nil {
 		c.Backoff = DefaultBackoff
@@ -155,7 +157,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 
 	u, err := protocol.Parse(rawURL)
 	if err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	if c.Login == "" && c.Passcode == "" && u.User != nil {
 		c.Login = u.User.Username()
@@ -166,7 +168,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if v := q.Get("prefetch"); v != "" && opts.Prefetch == 0 {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return nil, errInvalid(op, "prefetch=%q in the URL (want a positive number)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "prefetch=%q in the URL (want a positive number)", v)
 		}
 		c.Prefetch = n
 	}
@@ -185,7 +187,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		}
 		t, err := time.ParseDuration(v)
 		if err != nil || t < 0 || t == 0 && d.param != "heartbeat" {
-			return nil, errInvalid(op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
 		}
 		if t == 0 {
 			t = -1 // heartbeat=0 turns heart-beating off
@@ -201,20 +203,20 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if v := q.Get("ack_receipts"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, errInvalid(op, "ack_receipts=%q in the URL (want true or false)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "ack_receipts=%q in the URL (want true or false)", v)
 		}
 		c.AckReceipts = c.AckReceipts || b
 	}
 	if v := q.Get("scheduled_delivery"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, errInvalid(op, "scheduled_delivery=%q in the URL (want true or false)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "scheduled_delivery=%q in the URL (want true or false)", v)
 		}
 		c.ScheduledDelivery = c.ScheduledDelivery || b
 	}
 
 	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	return c, nil
 }
