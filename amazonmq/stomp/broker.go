@@ -17,6 +17,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/brokerstate"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/reconnect"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -49,15 +50,14 @@ type Broker struct {
 	wg        sync.WaitGroup // the reconnect loop
 	closeOnce sync.Once
 
-	mu        sync.Mutex // guards everything below
-	conn      *conn      // the connection in use; nil while reconnecting
+	kids      driverkit.Children // queues, topics and subscriptions; owners by URL
+	mu        sync.Mutex         // guards everything below
+	conn      *conn              // the connection in use; nil while reconnecting
 	changed   chan struct{}
 	closed    bool  // by Close, or because reconnecting gave up
 	closeErr  error // why reconnecting gave up
 	lastErr   error // the latest connection error, for error messages
 	receivers map[*receiver]struct{}
-	children  map[child]struct{}
-	refs      int // owners of a broker opened by URL; Close at zero
 }
 
 // A child is a queue, topic or subscription the broker closes with itself.
@@ -81,7 +81,6 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 		notify:    brokerstate.New(),
 		changed:   make(chan struct{}),
 		receivers: make(map[*receiver]struct{}),
-		children:  make(map[child]struct{}),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	c, err := b.connect(ctx)
@@ -170,16 +169,10 @@ func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
 		b.closed = true
-		children := make([]child, 0, len(b.children))
-		for c := range b.children {
-			children = append(children, c)
-		}
 		close(b.changed)
 		b.changed = make(chan struct{})
 		b.mu.Unlock()
-		for _, c := range children {
-			c.shutdown()
-		}
+		b.kids.ShutdownAll()
 		b.cancel()
 		b.wg.Wait()
 		b.notify.Set(broker.Closed, nil, "")
@@ -189,37 +182,17 @@ func (b *Broker) Close() error {
 }
 
 // retain and release count the owners of a broker opened by URL.
-func (b *Broker) retain() {
-	b.mu.Lock()
-	b.refs++
-	b.mu.Unlock()
-}
+func (b *Broker) retain() { b.kids.Retain() }
 
 func (b *Broker) release() {
-	b.mu.Lock()
-	b.refs--
-	last := b.refs == 0
-	b.mu.Unlock()
-	if last {
+	if b.kids.Release() {
 		_ = b.Close()
 	}
 }
 
-func (b *Broker) adopt(c child) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return ek.Closed("open")
-	}
-	b.children[c] = struct{}{}
-	return nil
-}
+func (b *Broker) adopt(c child) error { return b.kids.Adopt(ek, c, c.shutdown) }
 
-func (b *Broker) disown(c child) {
-	b.mu.Lock()
-	delete(b.children, c)
-	b.mu.Unlock()
-}
+func (b *Broker) disown(c child) { b.kids.Disown(c) }
 
 // track makes the reconnect loop restore r on every new connection.
 func (b *Broker) track(r *receiver) {
@@ -353,17 +326,11 @@ func (b *Broker) giveUp(err error) {
 	b.mu.Lock()
 	b.closed = true
 	b.closeErr = err
-	children := make([]child, 0, len(b.children))
-	for c := range b.children {
-		children = append(children, c)
-	}
 	close(b.changed)
 	b.changed = make(chan struct{})
 	b.mu.Unlock()
 	b.notify.Set(broker.Closed, err, "")
-	for _, c := range children {
-		c.shutdown()
-	}
+	b.kids.ShutdownAll()
 }
 
 // current returns the connection in use, waiting for a reconnection while
