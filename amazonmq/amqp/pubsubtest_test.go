@@ -13,6 +13,7 @@ import (
 func TestTopicConformance(t *testing.T) {
 	amqpURL(t)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		Pkg: "amqp",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{})
 			name := uniqueName(t, "t")

@@ -17,6 +17,7 @@ var topicSeq atomic.Uint64
 func TestTopicConformance(t *testing.T) {
 	eachBroker(t, func(t *testing.T, url string) {
 		pubsubtest.Run(t, pubsubtest.Harness{
+			Pkg: "mqtt",
 			New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 				b := dial(t, url, Options{})
 				name := fmt.Sprintf("postroom/test/pubsubtest/%d-%d", time.Now().UnixNano(), topicSeq.Add(1))

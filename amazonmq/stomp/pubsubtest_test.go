@@ -12,6 +12,7 @@ import (
 func TestTopicConformance(t *testing.T) {
 	brokerURL(t)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		Pkg: "stomp",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{ClientID: uniqueName("pubsubtest")})
 			tp, err := b.OpenTopic(t.Context(), uniqueName("topic"), TopicOptions{})
