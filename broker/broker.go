@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"github.com/postroom/postroom/internal/registry"
 	"net/url"
 
 	"github.com/postroom/postroom/pubsub"
@@ -71,12 +72,12 @@ type StateChange struct {
 	Endpoint string
 }
 
-var openers = queue.NewRegistry[Opener]("broker")
+var openers = registry.New[Opener]("broker")
 
 // An Opener connects to brokers for the URL schemes it is registered
 // under.
 type Opener interface {
-	OpenBroker(ctx context.Context, u *url.URL) (Broker, error)
+	OpenBrokerURL(ctx context.Context, u *url.URL) (Broker, error)
 }
 
 // Register makes o open broker URLs with scheme. It panics when scheme is
@@ -92,7 +93,7 @@ func Open(ctx context.Context, rawURL string) (Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.OpenBroker(ctx, u)
+	return o.OpenBrokerURL(ctx, u)
 }
 
 // Schemes returns the schemes broker.Open knows, sorted.

@@ -3,6 +3,7 @@ package eventbus
 import (
 	"context"
 	"encoding/json"
+	"github.com/postroom/postroom/internal/registry"
 	"net/url"
 	"time"
 
@@ -226,11 +227,13 @@ type Replay struct {
 	EventLastReplayedTime time.Time
 }
 
-var openers = queue.NewRegistry[Opener]("eventbus")
+var openers = registry.New[Opener]("eventbus")
 
 // An Opener opens buses for the URL schemes it is registered under.
+// The method is named for what it opens, so that one driver value can
+// be the Opener of several packages.
 type Opener interface {
-	OpenBus(ctx context.Context, u *url.URL) (Bus, error)
+	OpenBusURL(ctx context.Context, u *url.URL) (Bus, error)
 }
 
 // Register makes o open bus URLs with scheme. It panics when scheme is
@@ -243,5 +246,8 @@ func Open(ctx context.Context, rawURL string) (Bus, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.OpenBus(ctx, u)
+	return o.OpenBusURL(ctx, u)
 }
+
+// Schemes returns the schemes eventbus.Open knows, sorted.
+func Schemes() []string { return openers.Schemes() }

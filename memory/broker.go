@@ -45,8 +45,8 @@ func init() {
 
 type brokerOpener struct{}
 
-// OpenBroker opens "mem://": a new, empty broker for each Open.
-func (brokerOpener) OpenBroker(ctx context.Context, u *url.URL) (broker.Broker, error) {
+// OpenBrokerURL opens "mem://": a new, empty broker for each Open.
+func (brokerOpener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
 	return NewBroker(), nil
 }
 

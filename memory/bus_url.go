@@ -14,8 +14,8 @@ func init() { eventbus.Register(Scheme, busOpener{}) }
 
 type busOpener struct{}
 
-// OpenBus opens a mem:// bus URL in the default world.
-func (busOpener) OpenBus(ctx context.Context, u *url.URL) (eventbus.Bus, error) {
+// OpenBusURL opens a mem:// bus URL in the default world.
+func (busOpener) OpenBusURL(ctx context.Context, u *url.URL) (eventbus.Bus, error) {
 	b, err := Default().openBus(u)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ var testQueues atomic.Int64
 
 func TestQueueConformance(t *testing.T) {
 	queuetest.Run(t, queuetest.Harness{
+		Pkg: "memory",
 		New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 			name := fmt.Sprintf("q%d", testQueues.Add(1))
 			if cfg.FIFO {

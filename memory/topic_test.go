@@ -38,6 +38,7 @@ func newTopic(t *testing.T, name string, opts memory.TopicOptions) *memory.Topic
 func TestTopicConformance(t *testing.T) {
 	var mu sync.Mutex
 	pubsubtest.Run(t, pubsubtest.Harness{
+		Pkg: "memory",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			mu.Lock()
 			testTopics++

@@ -16,14 +16,20 @@ import (
 const Scheme = "mem"
 
 func init() {
-	queue.Register(Scheme, queue.OpenerFunc(openQueueURL))
-	pubsub.Register(Scheme, topicOpener{})
+	queue.Register(Scheme, urlOpener{})
+	pubsub.Register(Scheme, urlOpener{})
 }
 
-type topicOpener struct{}
+// urlOpener opens mem:// queues and topics.
+type urlOpener struct{}
 
-// OpenTopic opens a mem:// topic URL in the default world.
-func (topicOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+// OpenQueueURL opens a mem:// queue URL in the default world.
+func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
+	return openQueueURL(ctx, u)
+}
+
+// OpenTopicURL opens a mem:// topic URL in the default world.
+func (urlOpener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	t, err := Default().openTopic(u)
 	if err != nil {
 		return nil, err

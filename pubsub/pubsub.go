@@ -2,6 +2,7 @@ package pubsub
 
 import (
 	"context"
+	"github.com/postroom/postroom/internal/registry"
 	"net/url"
 
 	"github.com/postroom/postroom/queue"
@@ -27,6 +28,11 @@ type Message struct {
 	// the topic enables it.
 	DeduplicationID string
 }
+
+// SubjectAttribute is the String attribute broker drivers, whose
+// protocols have no subject field, deliver [Message.Subject] as, unless
+// the message has an attribute of that name itself.
+const SubjectAttribute = "Subject"
 
 // A Publisher publishes messages.
 type Publisher interface {
@@ -103,11 +109,13 @@ type SubscribeOptions struct {
 	RawDelivery bool
 }
 
-var openers = queue.NewRegistry[Opener]("pubsub")
+var openers = registry.New[Opener]("pubsub")
 
 // An Opener opens topics for the URL schemes it is registered under.
+// The method is named for what it opens, so that one driver value can
+// be the Opener of several packages.
 type Opener interface {
-	OpenTopic(ctx context.Context, u *url.URL) (Topic, error)
+	OpenTopicURL(ctx context.Context, u *url.URL) (Topic, error)
 }
 
 // Register makes o open topic URLs with scheme. It panics when scheme is
@@ -121,7 +129,7 @@ func Open(ctx context.Context, rawURL string) (Topic, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.OpenTopic(ctx, u)
+	return o.OpenTopicURL(ctx, u)
 }
 
 // Schemes returns the schemes pubsub.Open knows, sorted.

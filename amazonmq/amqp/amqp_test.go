@@ -29,7 +29,7 @@ func TestUnroutable(t *testing.T) {
 
 	t.Run("queue deleted", func(t *testing.T) {
 		q := testQueue(t, b)
-		other, err := b.DeclareQueue(ctx, q.Name())
+		other, err := b.OpenQueue(ctx, q.Name(), QueueOptions{})
 		require.NoError(t, err)
 		require.NoError(t, other.Delete(ctx))
 		err = q.Send(ctx, &queue.Message{Body: []byte("nowhere")})
@@ -41,7 +41,7 @@ func TestUnroutable(t *testing.T) {
 	})
 
 	t.Run("topic without subscription", func(t *testing.T) {
-		tp, err := b.DeclareTopic(ctx, uniqueName(t, "t"))
+		tp, err := b.OpenTopic(ctx, uniqueName(t, "t"), TopicOptions{})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = tp.Delete(context.Background()) })
 		err = tp.Publish(ctx, &pubsub.Message{Body: []byte("nobody listens")})
@@ -57,7 +57,7 @@ func TestUnroutable(t *testing.T) {
 
 	t.Run("drop unroutable", func(t *testing.T) {
 		b := dial(t, Options{DropUnroutable: true})
-		tp, err := b.DeclareTopic(ctx, uniqueName(t, "t"))
+		tp, err := b.OpenTopic(ctx, uniqueName(t, "t"), TopicOptions{})
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = tp.Delete(context.Background()) })
 		require.NoError(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("dropped")}))
@@ -108,21 +108,21 @@ func TestBrokerNack(t *testing.T) {
 func TestSubscriptions(t *testing.T) {
 	ctx := t.Context()
 	b := dial(t, Options{})
-	tp, err := b.DeclareTopic(ctx, uniqueName(t, "t"))
+	tp, err := b.OpenTopic(ctx, uniqueName(t, "t"), TopicOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tp.Delete(context.Background()) })
 
 	_, err = tp.Subscribe(ctx, pubsub.SubscribeOptions{FilterPolicy: `{"kind":["a"]}`})
 	require.ErrorIs(t, err, postroom.ErrUnsupported, "a filter policy is refused, not ignored")
 
-	sub, err := tp.DeclareSubscription(ctx, pubsub.SubscribeOptions{})
+	sub, err := tp.Subscribe(ctx, pubsub.SubscribeOptions{})
 	require.NoError(t, err)
 	defer sub.Close()
 	m := &pubsub.Message{Body: []byte("hello"), Subject: "greeting", GroupID: "g1"}
 	require.NoError(t, tp.Publish(ctx, m))
 	d := drivertest.ReceiveN(t, sub, 1)[0]
 	assert.Equal(t, m.ID, d.ID)
-	assert.Equal(t, "greeting", d.Attributes.Get(SubjectAttribute))
+	assert.Equal(t, "greeting", d.Attributes.Get(pubsub.SubjectAttribute))
 	assert.Equal(t, "g1", d.GroupID)
 	var raw *amqp091.Delivery
 	require.True(t, d.As(&raw), "As reaches the *amqp091.Delivery")
@@ -200,7 +200,7 @@ func TestReconnect(t *testing.T) {
 	b := dial(t, Options{wrapConn: c.wrap, Backoff: backoff.Func(func(int) time.Duration { return 50 * time.Millisecond })})
 	st := drivertest.Watch(t, b)
 	q := testQueue(t, b)
-	tp, err := b.DeclareTopic(ctx, uniqueName(t, "t"))
+	tp, err := b.OpenTopic(ctx, uniqueName(t, "t"), TopicOptions{})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = tp.Delete(context.Background()) })
 	sub, err := tp.Subscribe(ctx, pubsub.SubscribeOptions{})
@@ -267,7 +267,7 @@ func TestGiveUp(t *testing.T) {
 	closed := st.Await(t, broker.Closed)
 	assert.Error(t, closed.Err)
 	assert.ErrorIs(t, q.Send(t.Context(), &queue.Message{Body: []byte("x")}), postroom.ErrClosed)
-	_, err := b.DeclareQueue(t.Context(), "x")
+	_, err := b.OpenQueue(t.Context(), "x", QueueOptions{})
 	assert.ErrorIs(t, err, postroom.ErrClosed)
 }
 
@@ -431,7 +431,7 @@ func TestReceiveFromDeletedQueue(t *testing.T) {
 	q := testQueue(t, b)
 	_, err := q.Receive(ctx, queue.ReceiveOptions{WaitTime: 100 * time.Millisecond})
 	require.NoError(t, err, "the consumer runs")
-	other, err := b.DeclareQueue(ctx, q.Name())
+	other, err := b.OpenQueue(ctx, q.Name(), QueueOptions{})
 	require.NoError(t, err)
 	require.NoError(t, other.Delete(ctx))
 	start := time.Now()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/reconnect"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -43,7 +44,8 @@ type Broker struct {
 	// declared is missed by a new connection.
 	topoMu sync.RWMutex
 
-	mu        sync.Mutex // guards everything below
+	kids      driverkit.Children // queues, topics and subscriptions; owners by URL
+	mu        sync.Mutex         // guards everything below
 	state     broker.State
 	closed    bool  // by Close, or because reconnecting gave up
 	closeErr  error // why reconnecting gave up
@@ -52,9 +54,7 @@ type Broker struct {
 	changed   chan struct{} // closed and replaced whenever sess or state changes
 	lastErr   error         // the latest connection error, for error messages
 	topology  []*decl       // declarations to repeat on every new connection
-	children  map[child]struct{}
 	listeners map[*listener]struct{}
-	refs      int // owners of a broker opened by URL; Close at zero
 }
 
 // A child is a queue, topic or subscription the broker closes with itself.
@@ -85,7 +85,6 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 		runDone:   make(chan struct{}),
 		state:     broker.Connecting,
 		changed:   make(chan struct{}),
-		children:  make(map[child]struct{}),
 		listeners: make(map[*listener]struct{}),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
@@ -119,7 +118,7 @@ func (b *Broker) State() broker.State {
 // Queue declares a durable queue (when it does not exist) and returns it.
 // The queue's dynamic type is *[Queue].
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
-	q, err := b.DeclareQueue(ctx, name)
+	q, err := b.OpenQueue(ctx, name, QueueOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +128,7 @@ func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 // Topic declares a durable fanout exchange (when it does not exist) and
 // returns it. The topic's dynamic type is *[Topic].
 func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
-	t, err := b.DeclareTopic(ctx, name)
+	t, err := b.OpenTopic(ctx, name, TopicOptions{})
 	if err != nil {
 		return nil, err
 	}
@@ -149,10 +148,6 @@ func (b *Broker) Close() error {
 	}
 	b.closed = true
 	b.closeErr = nil
-	children := make([]child, 0, len(b.children))
-	for c := range b.children {
-		children = append(children, c)
-	}
 	b.mu.Unlock()
 
 	b.cancel()
@@ -165,9 +160,7 @@ func (b *Broker) Close() error {
 	if s != nil {
 		s.close()
 	}
-	for _, c := range children {
-		c.shutdown()
-	}
+	b.kids.ShutdownAll()
 	b.wg.Wait()
 	return nil
 }
@@ -175,21 +168,13 @@ func (b *Broker) Close() error {
 // release drops one owner of a broker opened by URL and closes it when
 // none is left.
 func (b *Broker) release() {
-	b.mu.Lock()
-	b.refs--
-	last := b.refs == 0
-	b.mu.Unlock()
-	if last {
+	if b.kids.Release() {
 		_ = b.Close()
 	}
 }
 
 // retain adds an owner to a broker opened by URL.
-func (b *Broker) retain() {
-	b.mu.Lock()
-	b.refs++
-	b.mu.Unlock()
-}
+func (b *Broker) retain() { b.kids.Retain() }
 
 // run keeps the broker connected until Close: it waits for the current
 // session to break, then reconnects with backoff.
@@ -265,15 +250,9 @@ func (b *Broker) giveUp(err error) {
 	b.closed = true
 	b.closeErr = err
 	b.lastErr = err
-	children := make([]child, 0, len(b.children))
-	for c := range b.children {
-		children = append(children, c)
-	}
 	b.setStateLocked(broker.Closed, err, "")
 	b.mu.Unlock()
-	for _, c := range children {
-		c.shutdown()
-	}
+	b.kids.ShutdownAll()
 }
 
 // connect connects to the first endpoint that accepts, re-declares the
@@ -312,7 +291,7 @@ func (b *Broker) connectTo(ctx context.Context, ep endpoint) error {
 	defer b.mu.Unlock()
 	if b.closed {
 		s.close()
-		return errClosed("connect")
+		return ek.Closed("connect")
 	}
 	b.gen++
 	s.gen = b.gen
@@ -347,7 +326,7 @@ func (b *Broker) session(ctx context.Context, op string, done <-chan struct{}) (
 			if closeErr != nil {
 				return nil, fmt.Errorf("amqp: %s: %w (%v)", op, postroom.ErrClosed, closeErr)
 			}
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		}
 		if s != nil && !s.dead() {
 			return s, nil
@@ -355,7 +334,7 @@ func (b *Broker) session(ctx context.Context, op string, done <-chan struct{}) (
 		select {
 		case <-changed:
 		case <-done:
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		case <-ctx.Done():
 			if lastErr != nil {
 				return nil, fmt.Errorf("amqp: %s: waiting for a connection (last error: %v): %w", op, lastErr, ctx.Err())
@@ -439,21 +418,9 @@ func (b *Broker) forget(key string) {
 }
 
 // adopt makes c close with the broker; it fails when the broker is closed.
-func (b *Broker) adopt(c child) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return errClosed("open")
-	}
-	b.children[c] = struct{}{}
-	return nil
-}
+func (b *Broker) adopt(c child) error { return b.kids.Adopt(ek, c, c.shutdown) }
 
-func (b *Broker) disown(c child) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	delete(b.children, c)
-}
+func (b *Broker) disown(c child) { b.kids.Disown(c) }
 
 // goroutine runs f in a goroutine the broker owns and waits for on Close.
 // It reports false, running nothing, when the broker is closed.

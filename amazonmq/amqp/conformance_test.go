@@ -33,6 +33,7 @@ func TestQueueConformance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := dial(t, Options{QueueType: tc.queueType})
 			queuetest.Run(t, queuetest.Harness{
+				Pkg: "amqp",
 				New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 					return testQueue(t, b)
 				},

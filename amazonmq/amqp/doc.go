@@ -8,7 +8,7 @@
 // queues bound to the exchange:
 //
 //	b, err := amqp.Dial(ctx, "amqps://user:pass@b-1234.mq.us-east-1.amazonaws.com:5671/", amqp.Options{})
-//	q, err := b.DeclareQueue(ctx, "orders")
+//	q, err := b.OpenQueue(ctx, "orders", QueueOptions{})
 //	err = q.Send(ctx, &queue.Message{Body: body})
 //	ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: 20 * time.Second})
 //	err = q.Ack(ctx, ds...)

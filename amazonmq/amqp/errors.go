@@ -3,6 +3,7 @@ package amqp
 import (
 	"errors"
 	"fmt"
+	"github.com/postroom/postroom/internal/errkit"
 	"strconv"
 
 	"github.com/postroom/postroom"
@@ -74,22 +75,12 @@ func wrapErr(op string, err error) error {
 	return e
 }
 
-// errClosed is the error of a call on a closed queue, topic, subscription
-// or broker.
-func errClosed(op string) error { return fmt.Errorf("amqp: %s: %w", op, postroom.ErrClosed) }
-
-// errUnsupported is the error of an operation this driver cannot do.
-func errUnsupported(op, why string) error {
-	return fmt.Errorf("amqp: %s: %w: %s", op, postroom.ErrUnsupported, why)
-}
-
-// errInvalid is the error of a bad argument.
-func errInvalid(op, format string, args ...any) error {
-	return fmt.Errorf("amqp: %s: %w: %s", op, postroom.ErrInvalid, fmt.Sprintf(format, args...))
-}
-
 // softChannelError reports whether err closed only a channel (a soft
 // error such as 404 or 406), leaving its connection open.
 func softChannelError(err *amqp091.Error) bool {
 	return err != nil && err.Server && err.Recover
 }
+
+// ek builds this package's errors: ek.Closed(op), ek.Unsupported(op, why),
+// ek.Errorf(postroom.ErrInvalid, op, …). Each one starts with "amqp: ".
+const ek errkit.Pkg = "amqp"

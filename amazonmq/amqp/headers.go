@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"encoding/json"
 	"math"
 	"strconv"
@@ -59,11 +61,11 @@ func encodeAttributes(op string, attrs queue.Attributes, extra int) (amqp091.Tab
 func encodeAttribute(op, name string, a queue.Attribute) (any, error) {
 	switch {
 	case name == "":
-		return nil, errInvalid(op, "empty attribute name")
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "empty attribute name")
 	case len(name) > 255:
-		return nil, errInvalid(op, "attribute name %.20q… over 255 bytes", name)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "attribute name %.20q… over 255 bytes", name)
 	case strings.HasPrefix(name, hdrPrefix):
-		return nil, errInvalid(op, "attribute name %q: the prefix %q is reserved", name, hdrPrefix)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "attribute name %q: the prefix %q is reserved", name, hdrPrefix)
 	}
 	labelled := a.Type != a.BaseType()
 	switch a.BaseType() {
@@ -73,7 +75,7 @@ func encodeAttribute(op, name string, a queue.Attribute) (any, error) {
 		}
 	case queue.TypeNumber:
 		if !validate.Number(a.Value) {
-			return nil, errInvalid(op, "attribute %q: %q is not a number", name, a.Value)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "attribute %q: %q is not a number", name, a.Value)
 		}
 		if labelled {
 			break
@@ -97,7 +99,7 @@ func encodeAttribute(op, name string, a queue.Attribute) (any, error) {
 	case queue.TypeStringArray:
 		var vs []string
 		if err := json.Unmarshal([]byte(a.Value), &vs); err != nil {
-			return nil, errInvalid(op, "attribute %q: String.Array value is not a JSON array of strings", name)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "attribute %q: String.Array value is not a JSON array of strings", name)
 		}
 		if labelled {
 			break
@@ -108,7 +110,7 @@ func encodeAttribute(op, name string, a queue.Attribute) (any, error) {
 		}
 		return arr, nil
 	default:
-		return nil, errInvalid(op, "attribute %q: unknown type %q", name, a.Type)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "attribute %q: unknown type %q", name, a.Type)
 	}
 	return amqp091.Table{markerType: a.Type, markerValue: a.Value}, nil
 }

@@ -55,7 +55,7 @@ func uniqueName(t *testing.T, what string) string {
 // testQueue declares a queue for this test and deletes it at the end.
 func testQueue(t *testing.T, b *Broker) *Queue {
 	t.Helper()
-	q, err := b.DeclareQueue(t.Context(), uniqueName(t, "q"))
+	q, err := b.OpenQueue(t.Context(), uniqueName(t, "q"), QueueOptions{})
 	require.NoError(t, err)
 	name := q.Name()
 	t.Cleanup(func() { deleteQueue(t, name) })

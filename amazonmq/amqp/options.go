@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"crypto/tls"
 	"net"
 	"net/url"
@@ -129,16 +131,14 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	c := &config{Options: opts}
 	switch {
 	case c.Prefetch < 0:
-		return nil, errInvalid(op, "negative prefetch %d", c.Prefetch)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative prefetch %d", c.Prefetch)
 	case c.Prefetch == 0:
 		c.Prefetch = DefaultPrefetch
 	case c.Prefetch > 65535:
-		return nil, errInvalid(op, "prefetch %d over 65535", c.Prefetch)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "prefetch %d over 65535", c.Prefetch)
 	}
-	switch c.QueueType {
-	case "", QueueTypeClassic, QueueTypeQuorum:
-	default:
-		return nil, errInvalid(op, "queue type %q (want %q or %q)", c.QueueType, QueueTypeClassic, QueueTypeQuorum)
+	if err := checkQueueType(op, c.QueueType); err != nil {
+		return nil, err
 	}
 	for _, d := range []struct {
 		name string
@@ -150,24 +150,24 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		{"heartbeat", &c.Heartbeat, DefaultHeartbeat},
 	} {
 		if *d.v < 0 {
-			return nil, errInvalid(op, "negative %s %v", d.name, *d.v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
 		}
 	}
 	if c.MaxReconnectAttempts < 0 {
-		return nil, errInvalid(op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
 	}
 	if c.RetryBuckets == nil {
 		c.RetryBuckets = DefaultRetryBuckets
 	}
 	if len(c.RetryBuckets) == 0 {
-		return nil, errInvalid(op, "empty RetryBuckets")
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "empty RetryBuckets")
 	}
 	for i, d := range c.RetryBuckets {
 		if d < time.Millisecond || i > 0 && d <= c.RetryBuckets[i-1] {
-			return nil, errInvalid(op, "RetryBuckets must ascend from 1ms: %v", c.RetryBuckets)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "RetryBuckets must ascend from 1ms: %v", c.RetryBuckets)
 		}
 	}
 	c.RetryBuckets = slices.Clone(c.RetryBuckets)
@@ -186,27 +186,27 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if v := q.Get("prefetch"); v != "" && opts.Prefetch == 0 {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 65535 {
-			return nil, errInvalid(op, "prefetch=%q in the URL (want 1 to 65535)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "prefetch=%q in the URL (want 1 to 65535)", v)
 		}
 		c.Prefetch = n
 	}
 	if v := q.Get("queue_type"); v != "" && opts.QueueType == "" {
 		if v != QueueTypeClassic && v != QueueTypeQuorum {
-			return nil, errInvalid(op, "queue_type=%q in the URL (want %q or %q)", v, QueueTypeClassic, QueueTypeQuorum)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "queue_type=%q in the URL (want %q or %q)", v, QueueTypeClassic, QueueTypeQuorum)
 		}
 		c.QueueType = v
 	}
 	if v := q.Get("wait_time"); v != "" && opts.WaitTime == 0 {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return nil, errInvalid(op, "wait_time=%q in the URL (want a duration such as 20s)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "wait_time=%q in the URL (want a duration such as 20s)", v)
 		}
 		c.WaitTime = d
 	}
 	if v := q.Get("drop_unroutable"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, errInvalid(op, "drop_unroutable=%q in the URL (want true or false)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "drop_unroutable=%q in the URL (want true or false)", v)
 		}
 		c.DropUnroutable = c.DropUnroutable || b
 	}
@@ -216,10 +216,10 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		fu := *u
 		fu.Host = h
 		if _, _, err := net.SplitHostPort(h); err != nil {
-			return nil, errInvalid(op, "failover host %q: want host:port", h)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "failover host %q: want host:port", h)
 		}
 		if _, err := url.Parse(fu.String()); err != nil { // a port that is no number
-			return nil, errInvalid(op, "failover host %q: %v", h, err)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "failover host %q: %v", h, err)
 		}
 		c.endpoints = append(c.endpoints, newEndpoint(&fu))
 	}
@@ -234,7 +234,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	// now, not at the first dial.
 	for _, e := range c.endpoints {
 		if _, err := amqp091.ParseURI(e.url); err != nil {
-			return nil, errInvalid(op, "%s: %v", e.addr, err)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "%s: %v", e.addr, err)
 		}
 	}
 	return c, nil
@@ -249,7 +249,7 @@ var protocol = &brokeraddr.Protocol{Scheme: "amqp", TLSScheme: "amqps"}
 func parseURL(raw string) (*url.URL, error) {
 	u, err := protocol.Parse(raw)
 	if err != nil {
-		return nil, errInvalid("dial", "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, "dial", "%v", err)
 	}
 	return u, nil
 }
@@ -282,3 +282,24 @@ func (c *config) bucket(d time.Duration) (time.Duration, bool) {
 	}
 	return c.RetryBuckets[i], true
 }
+
+func checkQueueType(op, t string) error {
+	switch t {
+	case "", QueueTypeClassic, QueueTypeQuorum:
+		return nil
+	}
+	return ek.Errorf(postroom.ErrInvalid, op, "queue type %q (want %q or %q)", t, QueueTypeClassic, QueueTypeQuorum)
+}
+
+// QueueOptions configure a queue [Broker.OpenQueue] declares. The zero
+// value declares a queue of Options.QueueType.
+type QueueOptions struct {
+	// Type is the queue's type ("classic" or "quorum"); empty means
+	// Options.QueueType.
+	Type string
+}
+
+// TopicOptions configure a topic [Broker.OpenTopic] declares. It has no
+// fields yet: every driver's OpenTopic takes its own TopicOptions, so that
+// options can come without changing the signature.
+type TopicOptions struct{}

@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"testing"
 	"time"
@@ -163,4 +164,15 @@ func FuzzNewConfig(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestOpenQueueType(t *testing.T) {
+	b := &Broker{cfg: &config{}}
+	_, err := b.OpenQueue(t.Context(), "orders", QueueOptions{Type: "stream"})
+	if !errors.Is(err, postroom.ErrInvalid) {
+		t.Fatalf("OpenQueue with Type stream = %v, want an error matching ErrInvalid", err)
+	}
+	if want := `amqp: open queue: invalid argument: queue type "stream" (want "classic" or "quorum")`; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
 }

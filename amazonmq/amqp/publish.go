@@ -68,7 +68,7 @@ func newPublisher(b *Broker, conn *amqp091.Connection) (*publisher, error) {
 	closes := ch.NotifyClose(make(chan *amqp091.Error, 1))
 	if !b.goroutine(func() { p.loop(returns, closes) }) {
 		_ = ch.Close()
-		return nil, errClosed("send")
+		return nil, ek.Closed("send")
 	}
 	return p, nil
 }

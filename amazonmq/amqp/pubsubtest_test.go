@@ -13,10 +13,11 @@ import (
 func TestTopicConformance(t *testing.T) {
 	amqpURL(t)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		Pkg: "amqp",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{})
 			name := uniqueName(t, "t")
-			tp, err := b.DeclareTopic(t.Context(), name)
+			tp, err := b.OpenTopic(t.Context(), name, TopicOptions{})
 			require.NoError(t, err)
 			// The suite closes tp: delete the exchange through a broker of
 			// its own.
@@ -27,7 +28,7 @@ func TestTopicConformance(t *testing.T) {
 					return
 				}
 				defer other.Close()
-				if t, err := other.DeclareTopic(ctx, name); err == nil {
+				if t, err := other.OpenTopic(ctx, name, TopicOptions{}); err == nil {
 					_ = t.Delete(ctx)
 				}
 			})

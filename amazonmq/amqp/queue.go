@@ -1,6 +1,9 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
+	"cmp"
 	"context"
 	"sync/atomic"
 	"time"
@@ -18,7 +21,7 @@ var (
 // Queue is a durable RabbitMQ queue. Messages are published persistent
 // through the default exchange with the queue's name as routing key,
 // mandatory and with publisher confirms. Get one from
-// [Broker.DeclareQueue] or [Broker.Queue].
+// [Broker.OpenQueue] or [Broker.Queue].
 type Queue struct {
 	b      *Broker
 	name   string
@@ -27,18 +30,22 @@ type Queue struct {
 	owner  bool // opened by URL: closing the queue releases the broker
 }
 
-// DeclareQueue declares the durable queue name (with Options.QueueType)
-// unless it exists, records it so that it is declared again after a
-// reconnection, and returns it. Declaring an existing queue with other
-// arguments fails with an error matching postroom.ErrExists.
-func (b *Broker) DeclareQueue(ctx context.Context, name string) (*Queue, error) {
-	const op = "declare queue"
+// OpenQueue declares the durable queue name (of type opts.Type, or
+// Options.QueueType) unless it exists, records it so that it is declared
+// again after a reconnection, and returns it. Declaring an existing queue
+// with other arguments fails with an error matching postroom.ErrExists.
+func (b *Broker) OpenQueue(ctx context.Context, name string, opts QueueOptions) (*Queue, error) {
+	const op = "open queue"
 	if err := checkName(op, name); err != nil {
 		return nil, err
 	}
+	qtype := cmp.Or(opts.Type, b.cfg.QueueType)
+	if err := checkQueueType(op, qtype); err != nil {
+		return nil, err
+	}
 	var args amqp091.Table
-	if b.cfg.QueueType != "" {
-		args = amqp091.Table{"x-queue-type": b.cfg.QueueType}
+	if qtype != "" {
+		args = amqp091.Table{"x-queue-type": qtype}
 	}
 	d := &decl{key: "queue " + name, run: func(ch *amqp091.Channel) error {
 		_, err := ch.QueueDeclare(name, true, false, false, false, args)
@@ -59,9 +66,9 @@ func (b *Broker) DeclareQueue(ctx context.Context, name string) (*Queue, error) 
 func checkName(op, name string) error {
 	switch {
 	case name == "":
-		return errInvalid(op, "empty name")
+		return ek.Errorf(postroom.ErrInvalid, op, "empty name")
 	case len(name) > 255:
-		return errInvalid(op, "name %.20q… is over 255 bytes", name)
+		return ek.Errorf(postroom.ErrInvalid, op, "name %.20q… is over 255 bytes", name)
 	}
 	return nil
 }
@@ -82,17 +89,17 @@ func (q *Queue) Name() string { return q.name }
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	const op = "send"
 	if q.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	return publishAll(ctx, q.b, op, msgs, q.outgoing)
 }
 
 func (q *Queue) outgoing(op string, m *queue.Message) (outgoing, error) {
 	if m == nil {
-		return outgoing{}, errInvalid(op, "nil message")
+		return outgoing{}, ek.Errorf(postroom.ErrInvalid, op, "nil message")
 	}
 	if m.DeduplicationID != "" {
-		return outgoing{}, errUnsupported(op, "RabbitMQ queues do not deduplicate (DeduplicationID)")
+		return outgoing{}, ek.Unsupported(op, "RabbitMQ queues do not deduplicate (DeduplicationID)")
 	}
 	pub, err := q.b.publishing(op, m.ID, m.Body, m.Attributes, m.GroupID)
 	if err != nil {
@@ -144,7 +151,7 @@ func (b *Broker) publishing(op, id string, body []byte, attrs queue.Attributes, 
 // until it is acked or nacked or the channel closes.
 func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	if q.closed.Load() {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	return q.r.receive(ctx, opts)
 }
@@ -155,7 +162,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 // it again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("ack")
+		return ek.Closed("ack")
 	}
 	return q.r.ack(ctx, ds)
 }
@@ -168,7 +175,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // carries the receive count, so ReceiveCount keeps counting.
 func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
 	return q.r.nack(ctx, delay, ds)
 }
@@ -182,7 +189,7 @@ func (q *Queue) Describe() queue.Info {
 // and closes q.
 func (q *Queue) Delete(ctx context.Context) error {
 	if q.closed.Load() {
-		return errClosed("delete")
+		return ek.Closed("delete")
 	}
 	err := q.b.undeclare(ctx, "delete queue", "queue "+q.name, func(ch *amqp091.Channel) error {
 		if _, err := ch.QueueDelete(q.name, false, false, false); err != nil {

@@ -49,7 +49,7 @@ func (r *receiver) consume(ctx context.Context) (<-chan amqp091.Delivery, uint64
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return nil, 0, errClosed("receive")
+		return nil, 0, ek.Closed("receive")
 	}
 	if r.ch != nil && !r.ch.IsClosed() {
 		defer r.mu.Unlock()
@@ -81,7 +81,7 @@ func (r *receiver) consume(ctx context.Context) (<-chan amqp091.Delivery, uint64
 		defer r.mu.Unlock()
 		if r.closed {
 			_ = ch.Close()
-			return nil, 0, errClosed("receive")
+			return nil, 0, ek.Closed("receive")
 		}
 		r.ch, r.deliveries = ch, deliveries
 		r.epoch = r.b.epoch.Add(1)
@@ -148,7 +148,7 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions) ([]*q
 	case wait == 0:
 		wait = r.b.cfg.WaitTime
 	case wait < 0:
-		return nil, errInvalid("receive", "WaitTime %v is negative", wait)
+		return nil, ek.Errorf(postroom.ErrInvalid, "receive", "WaitTime %v is negative", wait)
 	}
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -182,7 +182,7 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions) ([]*q
 				}
 				return nil, nil
 			case <-r.closing:
-				return nil, errClosed("receive")
+				return nil, ek.Closed("receive")
 			}
 		}
 		if !ok {
@@ -299,7 +299,7 @@ func parseReceipt(s string) (epoch, tag uint64, ok bool) {
 // caller holds r.mu.
 func (r *receiver) take(op string, d *queue.Delivery) (*amqp091.Channel, uint64, error) {
 	if d == nil {
-		return nil, 0, errInvalid(op, "nil delivery")
+		return nil, 0, ek.Errorf(postroom.ErrInvalid, op, "nil delivery")
 	}
 	epoch, tag, ok := parseReceipt(d.Receipt)
 	if !ok {
@@ -323,7 +323,7 @@ func (r *receiver) settle(ctx context.Context, op string, ds []*queue.Delivery, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	var errs []error // allocated on the first error
 	for i, d := range ds {
@@ -379,7 +379,7 @@ func (r *receiver) nack(ctx context.Context, delay time.Duration, ds []*queue.De
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	now := time.Now()
 	for i, d := range ds {

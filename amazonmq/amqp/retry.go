@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"context"
 	"slices"
 	"strconv"
@@ -26,7 +28,7 @@ type retryQueue struct {
 func (b *Broker) retryQueue(op, target string, durable, exclusive bool, delay time.Duration) (*retryQueue, error) {
 	bucket, ok := b.cfg.bucket(delay)
 	if !ok {
-		return nil, errInvalid(op, "delay %v is longer than the longest retry bucket, %v", delay, b.cfg.RetryBuckets[len(b.cfg.RetryBuckets)-1])
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "delay %v is longer than the longest retry bucket, %v", delay, b.cfg.RetryBuckets[len(b.cfg.RetryBuckets)-1])
 	}
 	return &retryQueue{
 		name:      retryQueueName(target, bucket),

@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"context"
 	"sync/atomic"
 	"time"
@@ -17,11 +19,8 @@ var (
 	_ pubsub.Unsubscriber = (*Subscription)(nil)
 )
 
-// SubjectAttribute is the attribute that carries pubsub.Message.Subject.
-const SubjectAttribute = "Subject"
-
 // Topic is a durable fanout exchange: every subscription is a queue bound
-// to it. Get one from [Broker.DeclareTopic] or [Broker.Topic].
+// to it. Get one from [Broker.OpenTopic] or [Broker.Topic].
 type Topic struct {
 	b      *Broker
 	name   string
@@ -29,12 +28,12 @@ type Topic struct {
 	owner  bool // opened by URL: closing releases the broker
 }
 
-// DeclareTopic declares the durable fanout exchange name unless it exists,
+// OpenTopic declares the durable fanout exchange name unless it exists,
 // records it so that it is declared again after a reconnection, and
 // returns it. An existing exchange of another kind fails with an error
 // matching postroom.ErrExists.
-func (b *Broker) DeclareTopic(ctx context.Context, name string) (*Topic, error) {
-	const op = "declare topic"
+func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) (*Topic, error) {
+	const op = "open topic"
 	if err := checkName(op, name); err != nil {
 		return nil, err
 	}
@@ -63,28 +62,28 @@ func (t *Topic) Name() string { return t.name }
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
 	if t.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	return publishAll(ctx, t.b, op, msgs, t.outgoing)
 }
 
 func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 	if m == nil {
-		return outgoing{}, errInvalid(op, "nil message")
+		return outgoing{}, ek.Errorf(postroom.ErrInvalid, op, "nil message")
 	}
 	if m.DeduplicationID != "" {
-		return outgoing{}, errUnsupported(op, "RabbitMQ exchanges do not deduplicate (DeduplicationID)")
+		return outgoing{}, ek.Unsupported(op, "RabbitMQ exchanges do not deduplicate (DeduplicationID)")
 	}
 	attrs := m.Attributes
 	if m.Subject != "" {
-		if a, ok := attrs[SubjectAttribute]; ok && (a.Type != queue.TypeString || a.Value != m.Subject) {
-			return outgoing{}, errInvalid(op, "the message has both a Subject and a different %q attribute", SubjectAttribute)
+		if a, ok := attrs[pubsub.SubjectAttribute]; ok && (a.Type != queue.TypeString || a.Value != m.Subject) {
+			return outgoing{}, ek.Errorf(postroom.ErrInvalid, op, "the message has both a Subject and a different %q attribute", pubsub.SubjectAttribute)
 		}
 		attrs = attrs.Clone()
 		if attrs == nil {
 			attrs = queue.Attributes{}
 		}
-		attrs[SubjectAttribute] = queue.String(m.Subject)
+		attrs[pubsub.SubjectAttribute] = queue.String(m.Subject)
 	}
 	pub, err := t.b.publishing(op, m.ID, m.Body, attrs, m.GroupID)
 	if err != nil {
@@ -94,30 +93,21 @@ func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 	return outgoing{exchange: t.name, mandatory: !t.b.cfg.DropUnroutable, msg: pub}, nil
 }
 
-// Subscribe attaches a subscription; its dynamic type is *[Subscription].
-func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
-	s, err := t.DeclareSubscription(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-// DeclareSubscription binds a queue to the exchange and returns it as a
-// subscription. With opts.Name the queue is durable and named opts.Name:
+// Subscribe binds a queue to the exchange and returns it as a
+// subscription, whose dynamic type is *[Subscription]. With opts.Name the queue is durable and named opts.Name:
 // it keeps collecting messages while detached, and binding it again
 // attaches to it. Without a name the queue is exclusive to the broker's
 // connection, named "<topic>.sub.<unique id>", and deleted by Close; it is
 // declared and bound again after a reconnection, but messages published
 // while the connection was down are lost to it. A filter policy fails
 // with postroom.ErrUnsupported; delivery is always raw.
-func (t *Topic) DeclareSubscription(ctx context.Context, opts pubsub.SubscribeOptions) (*Subscription, error) {
+func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	const op = "subscribe"
 	if t.closed.Load() {
-		return nil, errClosed(op)
+		return nil, ek.Closed(op)
 	}
 	if opts.FilterPolicy != "" {
-		return nil, errUnsupported(op, "RabbitMQ fanout exchanges cannot apply an SNS filter policy")
+		return nil, ek.Unsupported(op, "RabbitMQ fanout exchanges cannot apply an SNS filter policy")
 	}
 	durable := opts.Name != ""
 	name := opts.Name
@@ -164,7 +154,7 @@ func (t *Topic) DeclareSubscription(ctx context.Context, opts pubsub.SubscribeOp
 // stay) and closes t.
 func (t *Topic) Delete(ctx context.Context) error {
 	if t.closed.Load() {
-		return errClosed("delete")
+		return ek.Closed("delete")
 	}
 	err := t.b.undeclare(ctx, "delete topic", "exchange "+t.name, func(ch *amqp091.Channel) error {
 		return ch.ExchangeDelete(t.name, false, false)
@@ -208,7 +198,7 @@ func (s *Subscription) Name() string { return s.name }
 // Receive works as [Queue.Receive].
 func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	if s.closed.Load() {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	return s.r.receive(ctx, opts)
 }
@@ -216,7 +206,7 @@ func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) (
 // Ack works as [Queue.Ack].
 func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("ack")
+		return ek.Closed("ack")
 	}
 	return s.r.ack(ctx, ds)
 }
@@ -225,7 +215,7 @@ func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // name are exclusive to the connection, like the subscription.
 func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
 	return s.r.nack(ctx, delay, ds)
 }
@@ -234,7 +224,7 @@ func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*que
 // messages in them, and closes s.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	if s.closed.Load() {
-		return errClosed("unsubscribe")
+		return ek.Closed("unsubscribe")
 	}
 	for _, k := range s.keys[:len(s.keys)-1] {
 		s.b.forget(k)

@@ -1,6 +1,8 @@
 package amqp
 
 import (
+	"github.com/postroom/postroom"
+
 	"context"
 	"net/url"
 
@@ -21,9 +23,9 @@ func init() {
 // documentation for the form.
 type urlOpener struct{}
 
-// OpenBroker dials the URL with the zero Options plus its query
+// OpenBrokerURL dials the URL with the zero Options plus its query
 // parameters.
-func (urlOpener) OpenBroker(ctx context.Context, u *url.URL) (broker.Broker, error) {
+func (urlOpener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
 		return nil, err
@@ -31,18 +33,18 @@ func (urlOpener) OpenBroker(ctx context.Context, u *url.URL) (broker.Broker, err
 	return b, nil
 }
 
-// OpenQueue dials the URL and declares the queue its queue parameter
+// OpenQueueURL dials the URL and declares the queue its queue parameter
 // names. The queue owns the connection: closing it closes the connection.
-func (urlOpener) OpenQueue(ctx context.Context, u *url.URL) (queue.Queue, error) {
+func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	name := u.Query().Get("queue")
 	if name == "" {
-		return nil, errInvalid("open", "the URL %q has no queue parameter (want amqp://host/vhost?queue=name)", u.Redacted())
+		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no queue parameter (want amqp://host/vhost?queue=name)", u.Redacted())
 	}
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.DeclareQueue(ctx, name)
+	q, err := b.OpenQueue(ctx, name, QueueOptions{})
 	if err != nil {
 		_ = b.Close()
 		return nil, err
@@ -52,19 +54,19 @@ func (urlOpener) OpenQueue(ctx context.Context, u *url.URL) (queue.Queue, error)
 	return q, nil
 }
 
-// OpenTopic dials the URL and declares the exchange its topic parameter
+// OpenTopicURL dials the URL and declares the exchange its topic parameter
 // names. The connection closes once the topic and every subscription made
 // from it are closed.
-func (urlOpener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+func (urlOpener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	name := u.Query().Get("topic")
 	if name == "" {
-		return nil, errInvalid("open", "the URL %q has no topic parameter (want amqp://host/vhost?topic=name)", u.Redacted())
+		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no topic parameter (want amqp://host/vhost?topic=name)", u.Redacted())
 	}
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.DeclareTopic(ctx, name)
+	t, err := b.OpenTopic(ctx, name, TopicOptions{})
 	if err != nil {
 		_ = b.Close()
 		return nil, err

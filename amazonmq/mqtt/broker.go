@@ -10,6 +10,7 @@ import (
 
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/brokerstate"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -34,10 +35,9 @@ type Broker struct {
 	main     *session // the broker's own connection, which publishes
 
 	closeOnce sync.Once
-	mu        sync.Mutex // guards everything below
+	kids      driverkit.Children // queues, topics and subscriptions; owners by URL
+	mu        sync.Mutex         // guards everything below
 	closed    bool
-	children  map[child]struct{}
-	refs      int                   // owners of a broker opened by URL; Close at zero
 	down      map[*session]struct{} // sessions reconnecting
 }
 
@@ -60,7 +60,6 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 		cfg:      cfg,
 		idPrefix: hex.EncodeToString(seed[:]) + "-",
 		notify:   brokerstate.New(),
-		children: make(map[child]struct{}),
 		down:     make(map[*session]struct{}),
 	}
 	b.clientID = cfg.ClientID
@@ -131,19 +130,19 @@ func (b *Broker) sessionGone(s *session) {
 // subscription.)
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
 	if b.isClosed() {
-		return nil, errClosed("queue")
+		return nil, ek.Closed("queue")
 	}
-	return nil, errUnsupported("queue", "MQTT has topics only; use a durable subscription")
+	return nil, ek.Unsupported("queue", "MQTT has topics only; use a durable subscription")
 }
 
 // Topic returns the MQTT topic name (a topic filter, with + and #, to
 // subscribe to many). The topic's dynamic type is *[Topic].
 func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
-	return b.OpenTopic(ctx, name)
+	return b.OpenTopic(ctx, name, TopicOptions{})
 }
 
-// OpenTopic is Topic returning the concrete type.
-func (b *Broker) OpenTopic(ctx context.Context, name string) (*Topic, error) {
+// OpenTopic is Topic with options, returning the concrete type.
+func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) (*Topic, error) {
 	if err := checkFilter("topic", name); err != nil {
 		return nil, err
 	}
@@ -161,14 +160,8 @@ func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
 		b.closed = true
-		children := make([]child, 0, len(b.children))
-		for c := range b.children {
-			children = append(children, c)
-		}
 		b.mu.Unlock()
-		for _, c := range children {
-			c.shutdown()
-		}
+		b.kids.ShutdownAll()
 		b.main.close()
 		b.notify.Set(broker.Closed, nil, "")
 		b.notify.Close()
@@ -186,48 +179,22 @@ func (b *Broker) giveUp(s *session, err error) {
 	}
 	b.mu.Lock()
 	b.closed = true
-	children := make([]child, 0, len(b.children))
-	for c := range b.children {
-		children = append(children, c)
-	}
 	b.mu.Unlock()
 	b.notify.Set(broker.Closed, err, "")
-	for _, c := range children {
-		c.shutdown()
-	}
+	b.kids.ShutdownAll()
 }
 
-func (b *Broker) retain() {
-	b.mu.Lock()
-	b.refs++
-	b.mu.Unlock()
-}
+func (b *Broker) retain() { b.kids.Retain() }
 
 func (b *Broker) release() {
-	b.mu.Lock()
-	b.refs--
-	last := b.refs == 0
-	b.mu.Unlock()
-	if last {
+	if b.kids.Release() {
 		_ = b.Close()
 	}
 }
 
-func (b *Broker) adopt(c child) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return errClosed("open")
-	}
-	b.children[c] = struct{}{}
-	return nil
-}
+func (b *Broker) adopt(c child) error { return b.kids.Adopt(ek, c, c.shutdown) }
 
-func (b *Broker) disown(c child) {
-	b.mu.Lock()
-	delete(b.children, c)
-	b.mu.Unlock()
-}
+func (b *Broker) disown(c child) { b.kids.Disown(c) }
 
 func (b *Broker) isClosed() bool {
 	b.mu.Lock()

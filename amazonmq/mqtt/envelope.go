@@ -1,6 +1,8 @@
 package mqtt
 
 import (
+	"github.com/postroom/postroom"
+
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -13,11 +15,6 @@ import (
 // envelopeMagic opens every envelope: a NUL byte (so that no text payload
 // looks like one), "pr", and the format version.
 var envelopeMagic = []byte{0x00, 'p', 'r', 0x01}
-
-// SubjectAttribute is the attribute a subscription delivers a published
-// message's pubsub.Message.Subject as, unless the publisher set an
-// attribute of that name itself.
-const SubjectAttribute = "Subject"
 
 // envelope is what one MQTT payload carries besides the body.
 type envelope struct {
@@ -154,21 +151,21 @@ func (r *reader) string() string { return string(r.bytes()) }
 func checkAttributes(op string, attrs queue.Attributes) error {
 	for name, a := range attrs {
 		if name == "" {
-			return errInvalid(op, "empty attribute name")
+			return ek.Errorf(postroom.ErrInvalid, op, "empty attribute name")
 		}
 		switch a.BaseType() {
 		case queue.TypeString, queue.TypeBinary:
 		case queue.TypeNumber:
 			if !validate.Number(a.Value) {
-				return errInvalid(op, "attribute %q: %q is not a number", name, a.Value)
+				return ek.Errorf(postroom.ErrInvalid, op, "attribute %q: %q is not a number", name, a.Value)
 			}
 		case queue.TypeStringArray:
 			var vs []string
 			if err := json.Unmarshal([]byte(a.Value), &vs); err != nil {
-				return errInvalid(op, "attribute %q: String.Array value is not a JSON array of strings", name)
+				return ek.Errorf(postroom.ErrInvalid, op, "attribute %q: String.Array value is not a JSON array of strings", name)
 			}
 		default:
-			return errInvalid(op, "attribute %q: unknown type %q", name, a.Type)
+			return ek.Errorf(postroom.ErrInvalid, op, "attribute %q: unknown type %q", name, a.Type)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"errors"
 	"fmt"
+	"github.com/postroom/postroom/internal/errkit"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/eclipse/paho.mqtt.golang/packets"
@@ -33,16 +34,6 @@ func connectError(tok *paho.ConnectToken) error {
 	return err
 }
 
-func errClosed(op string) error { return fmt.Errorf("mqtt: %s: %w", op, postroom.ErrClosed) }
-
-func errUnsupported(op, why string) error {
-	return fmt.Errorf("mqtt: %s: %w: %s", op, postroom.ErrUnsupported, why)
-}
-
-func errInvalid(op, format string, args ...any) error {
-	return fmt.Errorf("mqtt: %s: %w: %s", op, postroom.ErrInvalid, fmt.Sprintf(format, args...))
-}
-
 func errReceipt(op string, sentinel error, why string) error {
 	return fmt.Errorf("mqtt: %s: %w: %s", op, sentinel, why)
 }
@@ -55,3 +46,7 @@ func ctxError(op string, err, last error) error {
 	}
 	return fmt.Errorf("mqtt: %s: %w", op, err)
 }
+
+// ek builds this package's errors: ek.Closed(op), ek.Unsupported(op, why),
+// ek.Errorf(postroom.ErrInvalid, op, …). Each one starts with "mqtt: ".
+const ek errkit.Pkg = "mqtt"

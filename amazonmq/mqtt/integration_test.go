@@ -45,7 +45,7 @@ func TestPublishSubscribe(t *testing.T) {
 		assert.Equal(t, 1, d.ReceiveCount)
 		assert.WithinDuration(t, time.Now(), d.SentAt, time.Minute)
 		want := attrs.Clone()
-		want[SubjectAttribute] = queue.String("greeting")
+		want[pubsub.SubjectAttribute] = queue.String("greeting")
 		assert.Equal(t, want, d.Attributes)
 		var raw paho.Message
 		require.True(t, d.As(&raw), "As gives the paho message")
@@ -174,7 +174,7 @@ func TestOutage(t *testing.T) {
 		require.NoError(t, err)
 		defer b.Close()
 		st := drivertest.Watch(t, b)
-		topic, err := b.OpenTopic(ctx, "postroom/test/"+uniqueName("outage"))
+		topic, err := b.OpenTopic(ctx, "postroom/test/"+uniqueName("outage"), TopicOptions{})
 		require.NoError(t, err)
 		sub, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{})
 		require.NoError(t, err)

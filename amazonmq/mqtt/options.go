@@ -1,6 +1,8 @@
 package mqtt
 
 import (
+	"github.com/postroom/postroom"
+
 	"crypto/tls"
 	"strconv"
 	"strings"
@@ -117,17 +119,17 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
 	} {
 		if *d.v < 0 {
-			return nil, errInvalid(op, "negative %s %v", d.name, *d.v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
 		}
 	}
 	if c.KeepAlive < time.Second {
-		return nil, errInvalid(op, "keep-alive %v under 1s", c.KeepAlive)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "keep-alive %v under 1s", c.KeepAlive)
 	}
 	if c.MaxReconnectAttempts < 0 {
-		return nil, errInvalid(op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
 	}
 	if c.Backoff == nil {
 		c.Backoff = DefaultBackoff
@@ -135,7 +137,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 
 	u, err := protocol.Parse(rawURL)
 	if err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	if c.Username == "" && c.Password == "" && u.User != nil {
 		c.Username = u.User.Username()
@@ -158,7 +160,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		}
 		t, err := time.ParseDuration(v)
 		if err != nil || t <= 0 || d.param == "keep_alive" && t < time.Second {
-			return nil, errInvalid(op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
 		}
 		*d.v = t
 	}
@@ -168,12 +170,17 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if v := q.Get("raw_payload"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, errInvalid(op, "raw_payload=%q in the URL (want true or false)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "raw_payload=%q in the URL (want true or false)", v)
 		}
 		c.RawPayload = c.RawPayload || b
 	}
 	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	return c, nil
 }
+
+// TopicOptions configure a topic [Broker.OpenTopic] opens. It has no
+// fields yet: every driver's OpenTopic takes its own TopicOptions, so that
+// options can come without changing the signature.
+type TopicOptions struct{}

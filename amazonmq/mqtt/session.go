@@ -295,9 +295,9 @@ func (s *session) current(ctx context.Context, op string) (*link, error) {
 		s.mu.Unlock()
 		if closed {
 			if closeErr != nil {
-				return nil, fmt.Errorf("%w: %v", errClosed(op), closeErr)
+				return nil, fmt.Errorf("%w: %v", ek.Closed(op), closeErr)
 			}
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		}
 		if l != nil && l.alive() {
 			return l, nil

@@ -43,7 +43,7 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
 	switch {
 	case t.closed.Load():
-		return errClosed(op)
+		return ek.Closed(op)
 	case len(msgs) == 0:
 		return errReceipt(op, postroom.ErrTooManyEntries, "no messages")
 	case len(msgs) > MaxBatch:
@@ -60,11 +60,11 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	for i, m := range msgs {
 		switch {
 		case m == nil:
-			errs[i] = errInvalid(op, "nil message")
+			errs[i] = ek.Errorf(postroom.ErrInvalid, op, "nil message")
 		case m.DeduplicationID != "":
-			errs[i] = errUnsupported(op, "MQTT has no deduplication ids")
+			errs[i] = ek.Unsupported(op, "MQTT has no deduplication ids")
 		case cfg.RawPayload && (len(m.Attributes) > 0 || m.Subject != "" || m.GroupID != ""):
-			errs[i] = errUnsupported(op, "attributes, subject and group id need the envelope (Options.RawPayload is set)")
+			errs[i] = ek.Unsupported(op, "attributes, subject and group id need the envelope (Options.RawPayload is set)")
 		default:
 			errs[i] = checkAttributes(op, m.Attributes)
 		}
@@ -115,9 +115,9 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 	const op = "subscribe"
 	switch {
 	case t.closed.Load():
-		return nil, errClosed(op)
+		return nil, ek.Closed(op)
 	case opts.FilterPolicy != "":
-		return nil, errUnsupported(op, "filter policies")
+		return nil, ek.Unsupported(op, "filter policies")
 	}
 	sub := &Subscription{
 		b: t.b, filter: t.name, name: opts.Name, owned: t.owned,
@@ -226,11 +226,11 @@ func (sub *Subscription) purge(l *link) {
 func (sub *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	const op = "receive"
 	if sub.closed.Load() {
-		return nil, errClosed(op)
+		return nil, ek.Closed(op)
 	}
 	n, wait, err := longpoll.Limits(opts, MaxBatch, sub.b.cfg.WaitTime)
 	if err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -242,7 +242,7 @@ func (sub *Subscription) take(n int) ([]*queue.Delivery, error) {
 	sub.mu.Lock()
 	defer sub.mu.Unlock()
 	if sub.done {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	var ds []*queue.Delivery
 	now := time.Now()
@@ -282,11 +282,11 @@ func (sub *Subscription) handOut(e *entry, now time.Time) *queue.Delivery {
 	if ok {
 		d.ID, d.SentAt, d.GroupID, d.Attributes = env.id, env.sentAt, env.groupID, env.attrs
 		if env.subject != "" {
-			if _, taken := d.Attributes[SubjectAttribute]; !taken {
+			if _, taken := d.Attributes[pubsub.SubjectAttribute]; !taken {
 				if d.Attributes == nil {
 					d.Attributes = make(queue.Attributes, 1)
 				}
-				d.Attributes[SubjectAttribute] = queue.String(env.subject)
+				d.Attributes[pubsub.SubjectAttribute] = queue.String(env.subject)
 			}
 		}
 	}
@@ -300,7 +300,7 @@ func (sub *Subscription) handOut(e *entry, now time.Time) *queue.Delivery {
 func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	const op = "ack"
 	if sub.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	switch {
 	case len(ds) == 0:
@@ -340,9 +340,9 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // subscription) reconnects.
 func (sub *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if sub.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
-	return errUnsupported("nack", "MQTT has no nack; an unacked message comes again when a durable subscription reconnects")
+	return ek.Unsupported("nack", "MQTT has no nack; an unacked message comes again when a durable subscription reconnects")
 }
 
 // Close detaches from the subscription: its connection is closed. A
@@ -367,7 +367,7 @@ func (sub *Subscription) Unsubscribe(ctx context.Context) error {
 		return sub.Close()
 	}
 	if sub.closed.Swap(true) {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	sub.stop()
 	var err error

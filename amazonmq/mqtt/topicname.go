@@ -1,6 +1,8 @@
 package mqtt
 
 import (
+	"github.com/postroom/postroom"
+
 	"strings"
 	"unicode/utf8"
 )
@@ -47,9 +49,9 @@ func checkFilter(op, filter string) error {
 	for i, lv := range levels {
 		switch {
 		case strings.Contains(lv, "#") && (lv != "#" || i != len(levels)-1):
-			return errInvalid(op, "topic filter %q: # must be the whole last level", filter)
+			return ek.Errorf(postroom.ErrInvalid, op, "topic filter %q: # must be the whole last level", filter)
 		case strings.Contains(lv, "+") && lv != "+":
-			return errInvalid(op, "topic filter %q: + must be a whole level", filter)
+			return ek.Errorf(postroom.ErrInvalid, op, "topic filter %q: + must be a whole level", filter)
 		}
 	}
 	return nil
@@ -61,7 +63,7 @@ func checkTopic(op, topic string) error {
 		return err
 	}
 	if strings.ContainsAny(topic, "+#") {
-		return errInvalid(op, "topic %q holds a wildcard: subscribe to it, publish to a topic without", topic)
+		return ek.Errorf(postroom.ErrInvalid, op, "topic %q holds a wildcard: subscribe to it, publish to a topic without", topic)
 	}
 	return nil
 }
@@ -69,11 +71,11 @@ func checkTopic(op, topic string) error {
 func checkTopicText(op, s string) error {
 	switch {
 	case s == "":
-		return errInvalid(op, "empty topic")
+		return ek.Errorf(postroom.ErrInvalid, op, "empty topic")
 	case len(s) > 65535:
-		return errInvalid(op, "topic over 65535 bytes")
+		return ek.Errorf(postroom.ErrInvalid, op, "topic over 65535 bytes")
 	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		return errInvalid(op, "topic %q is not UTF-8 without NUL", s)
+		return ek.Errorf(postroom.ErrInvalid, op, "topic %q is not UTF-8 without NUL", s)
 	}
 	return nil
 }

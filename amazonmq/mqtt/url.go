@@ -30,20 +30,20 @@ func init() {
 // opener opens brokers and topics by URL.
 type opener struct{}
 
-// OpenBroker dials the broker of u.
-func (opener) OpenBroker(ctx context.Context, u *url.URL) (broker.Broker, error) {
+// OpenBrokerURL dials the broker of u.
+func (opener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
 	return Dial(ctx, u.String(), Options{})
 }
 
-// OpenTopic dials a connection of its own for the topic named by u's path
+// OpenTopicURL dials a connection of its own for the topic named by u's path
 // (escape # as %23); it is closed when the topic and its subscriptions
 // are.
-func (opener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.OpenTopic(ctx, b.cfg.name)
+	t, err := b.OpenTopic(ctx, b.cfg.name, TopicOptions{})
 	if err != nil {
 		_ = b.Close()
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/brokerstate"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/reconnect"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -49,15 +50,14 @@ type Broker struct {
 	wg        sync.WaitGroup // the reconnect loop
 	closeOnce sync.Once
 
-	mu        sync.Mutex // guards everything below
-	conn      *conn      // the connection in use; nil while reconnecting
+	kids      driverkit.Children // queues, topics and subscriptions; owners by URL
+	mu        sync.Mutex         // guards everything below
+	conn      *conn              // the connection in use; nil while reconnecting
 	changed   chan struct{}
 	closed    bool  // by Close, or because reconnecting gave up
 	closeErr  error // why reconnecting gave up
 	lastErr   error // the latest connection error, for error messages
 	receivers map[*receiver]struct{}
-	children  map[child]struct{}
-	refs      int // owners of a broker opened by URL; Close at zero
 }
 
 // A child is a queue, topic or subscription the broker closes with itself.
@@ -81,7 +81,6 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 		notify:    brokerstate.New(),
 		changed:   make(chan struct{}),
 		receivers: make(map[*receiver]struct{}),
-		children:  make(map[child]struct{}),
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	c, err := b.connect(ctx)
@@ -118,11 +117,11 @@ func (b *Broker) NotifyState(f func(broker.StateChange)) (stop func()) { return 
 // are first used, so nothing is declared. The queue's dynamic type is
 // *[Queue].
 func (b *Broker) Queue(ctx context.Context, name string) (queue.Queue, error) {
-	return b.OpenQueue(ctx, name)
+	return b.OpenQueue(ctx, name, QueueOptions{})
 }
 
-// OpenQueue is Queue returning the concrete type.
-func (b *Broker) OpenQueue(ctx context.Context, name string) (*Queue, error) {
+// OpenQueue is Queue with options, returning the concrete type.
+func (b *Broker) OpenQueue(ctx context.Context, name string, opts QueueOptions) (*Queue, error) {
 	if err := checkName("queue", name); err != nil {
 		return nil, err
 	}
@@ -137,11 +136,11 @@ func (b *Broker) OpenQueue(ctx context.Context, name string) (*Queue, error) {
 // Topic returns the topic /topic/name. The topic's dynamic type is
 // *[Topic].
 func (b *Broker) Topic(ctx context.Context, name string) (pubsub.Topic, error) {
-	return b.OpenTopic(ctx, name)
+	return b.OpenTopic(ctx, name, TopicOptions{})
 }
 
-// OpenTopic is Topic returning the concrete type.
-func (b *Broker) OpenTopic(ctx context.Context, name string) (*Topic, error) {
+// OpenTopic is Topic with options, returning the concrete type.
+func (b *Broker) OpenTopic(ctx context.Context, name string, opts TopicOptions) (*Topic, error) {
 	if err := checkName("topic", name); err != nil {
 		return nil, err
 	}
@@ -155,11 +154,11 @@ func (b *Broker) OpenTopic(ctx context.Context, name string) (*Topic, error) {
 func checkName(op, name string) error {
 	switch {
 	case name == "":
-		return errInvalid(op, "empty name")
+		return ek.Errorf(postroom.ErrInvalid, op, "empty name")
 	case strings.ContainsAny(name, "\x00\r\n"):
-		return errInvalid(op, "name %q holds a control character", name)
+		return ek.Errorf(postroom.ErrInvalid, op, "name %q holds a control character", name)
 	case strings.HasPrefix(name, "/"):
-		return errInvalid(op, "name %q: give the name without /queue/ or /topic/", name)
+		return ek.Errorf(postroom.ErrInvalid, op, "name %q: give the name without /queue/ or /topic/", name)
 	}
 	return nil
 }
@@ -170,16 +169,10 @@ func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
 		b.mu.Lock()
 		b.closed = true
-		children := make([]child, 0, len(b.children))
-		for c := range b.children {
-			children = append(children, c)
-		}
 		close(b.changed)
 		b.changed = make(chan struct{})
 		b.mu.Unlock()
-		for _, c := range children {
-			c.shutdown()
-		}
+		b.kids.ShutdownAll()
 		b.cancel()
 		b.wg.Wait()
 		b.notify.Set(broker.Closed, nil, "")
@@ -189,37 +182,17 @@ func (b *Broker) Close() error {
 }
 
 // retain and release count the owners of a broker opened by URL.
-func (b *Broker) retain() {
-	b.mu.Lock()
-	b.refs++
-	b.mu.Unlock()
-}
+func (b *Broker) retain() { b.kids.Retain() }
 
 func (b *Broker) release() {
-	b.mu.Lock()
-	b.refs--
-	last := b.refs == 0
-	b.mu.Unlock()
-	if last {
+	if b.kids.Release() {
 		_ = b.Close()
 	}
 }
 
-func (b *Broker) adopt(c child) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.closed {
-		return errClosed("open")
-	}
-	b.children[c] = struct{}{}
-	return nil
-}
+func (b *Broker) adopt(c child) error { return b.kids.Adopt(ek, c, c.shutdown) }
 
-func (b *Broker) disown(c child) {
-	b.mu.Lock()
-	delete(b.children, c)
-	b.mu.Unlock()
-}
+func (b *Broker) disown(c child) { b.kids.Disown(c) }
 
 // track makes the reconnect loop restore r on every new connection.
 func (b *Broker) track(r *receiver) {
@@ -353,17 +326,11 @@ func (b *Broker) giveUp(err error) {
 	b.mu.Lock()
 	b.closed = true
 	b.closeErr = err
-	children := make([]child, 0, len(b.children))
-	for c := range b.children {
-		children = append(children, c)
-	}
 	close(b.changed)
 	b.changed = make(chan struct{})
 	b.mu.Unlock()
 	b.notify.Set(broker.Closed, err, "")
-	for _, c := range children {
-		c.shutdown()
-	}
+	b.kids.ShutdownAll()
 }
 
 // current returns the connection in use, waiting for a reconnection while
@@ -377,7 +344,7 @@ func (b *Broker) current(ctx context.Context, op string) (*conn, error) {
 			if closeErr != nil {
 				return nil, fmt.Errorf("stomp: %s: %w: %v", op, postroom.ErrClosed, closeErr)
 			}
-			return nil, errClosed(op)
+			return nil, ek.Closed(op)
 		}
 		if c != nil && c.alive() {
 			return c, nil

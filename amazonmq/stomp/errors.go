@@ -3,6 +3,7 @@ package stomp
 import (
 	"errors"
 	"fmt"
+	"github.com/postroom/postroom/internal/errkit"
 	"strings"
 
 	gostomp "github.com/go-stomp/stomp/v3"
@@ -71,16 +72,6 @@ func frameError(op string, f *frame.Frame) error {
 	return &postroom.Error{Pkg: "stomp", Op: op, Code: code, Message: msg, Kind: sentinel, Err: gostomp.Error{Message: msg, Frame: f}}
 }
 
-func errClosed(op string) error { return fmt.Errorf("stomp: %s: %w", op, postroom.ErrClosed) }
-
-func errUnsupported(op, why string) error {
-	return fmt.Errorf("stomp: %s: %w: %s", op, postroom.ErrUnsupported, why)
-}
-
-func errInvalid(op, format string, args ...any) error {
-	return fmt.Errorf("stomp: %s: %w: %s", op, postroom.ErrInvalid, fmt.Sprintf(format, args...))
-}
-
 func errReceipt(op string, sentinel error, why string) error {
 	return fmt.Errorf("stomp: %s: %w: %s", op, sentinel, why)
 }
@@ -93,3 +84,7 @@ func ctxError(op string, err, last error) error {
 	}
 	return fmt.Errorf("stomp: %s: %w", op, err)
 }
+
+// ek builds this package's errors: ek.Closed(op), ek.Unsupported(op, why),
+// ek.Errorf(postroom.ErrInvalid, op, …). Each one starts with "stomp: ".
+const ek errkit.Pkg = "stomp"

@@ -25,9 +25,9 @@ func TestFaultBrokerRestart(t *testing.T) {
 	name := uniqueName("fault")
 	prod := dial(t, Options{})
 	cons := dial(t, Options{})
-	pq, err := prod.OpenQueue(ctx, name)
+	pq, err := prod.OpenQueue(ctx, name, QueueOptions{})
 	require.NoError(t, err)
-	cq, err := cons.OpenQueue(ctx, name)
+	cq, err := cons.OpenQueue(ctx, name, QueueOptions{})
 	require.NoError(t, err)
 
 	drivertest.Restart{

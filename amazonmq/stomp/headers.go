@@ -1,6 +1,8 @@
 package stomp
 
 import (
+	"github.com/postroom/postroom"
+
 	"encoding/base64"
 	"encoding/json"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/postroom/postroom/internal/validate"
+	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -34,11 +37,6 @@ const (
 	hdrSubName        = "activemq.subscriptionName"
 	hdrClientID       = "client-id"
 )
-
-// SubjectAttribute is the attribute a subscription delivers a published
-// message's pubsub.Message.Subject as, unless the publisher set an
-// attribute of that name itself.
-const SubjectAttribute = "Subject"
 
 // protocolHeaders are the headers STOMP and ActiveMQ give a meaning to.
 // They are not attributes: Send refuses attributes of these names, and
@@ -127,16 +125,16 @@ func sendFrame(op, dest string, m *outMessage) (*frame.Frame, error) {
 func encodeAttribute(op, name string, a queue.Attribute) (string, error) {
 	switch {
 	case name == "":
-		return "", errInvalid(op, "empty attribute name")
+		return "", ek.Errorf(postroom.ErrInvalid, op, "empty attribute name")
 	case reservedHeader(name):
-		return "", errInvalid(op, "attribute name %q is a STOMP or ActiveMQ header, or has a reserved prefix", name)
+		return "", ek.Errorf(postroom.ErrInvalid, op, "attribute name %q is a STOMP or ActiveMQ header, or has a reserved prefix", name)
 	}
 	switch a.BaseType() {
 	case queue.TypeString:
 		return a.Value, nil
 	case queue.TypeNumber:
 		if !validate.Number(a.Value) {
-			return "", errInvalid(op, "attribute %q: %q is not a number", name, a.Value)
+			return "", ek.Errorf(postroom.ErrInvalid, op, "attribute %q: %q is not a number", name, a.Value)
 		}
 		return a.Value, nil
 	case queue.TypeBinary:
@@ -144,11 +142,11 @@ func encodeAttribute(op, name string, a queue.Attribute) (string, error) {
 	case queue.TypeStringArray:
 		var vs []string
 		if err := json.Unmarshal([]byte(a.Value), &vs); err != nil {
-			return "", errInvalid(op, "attribute %q: String.Array value is not a JSON array of strings", name)
+			return "", ek.Errorf(postroom.ErrInvalid, op, "attribute %q: String.Array value is not a JSON array of strings", name)
 		}
 		return a.Value, nil
 	}
-	return "", errInvalid(op, "attribute %q: unknown type %q", name, a.Type)
+	return "", ek.Errorf(postroom.ErrInvalid, op, "attribute %q: unknown type %q", name, a.Type)
 }
 
 // received is what decodeFrame reads from a MESSAGE frame.
@@ -218,11 +216,11 @@ func decodeFrame(f *frame.Frame) received {
 		r.msg.Attributes[k] = decodeAttribute(types.Get(k), v)
 	}
 	if r.subject != "" {
-		if _, taken := r.msg.Attributes[SubjectAttribute]; !taken {
+		if _, taken := r.msg.Attributes[pubsub.SubjectAttribute]; !taken {
 			if r.msg.Attributes == nil {
 				r.msg.Attributes = make(queue.Attributes)
 			}
-			r.msg.Attributes[SubjectAttribute] = queue.String(r.subject)
+			r.msg.Attributes[pubsub.SubjectAttribute] = queue.String(r.subject)
 		}
 	}
 	return r

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -56,7 +57,7 @@ func TestHeadersRoundTrip(t *testing.T) {
 	assert.Equal(t, sent, r.sentAt)
 	assert.Equal(t, "hello", r.subject)
 	want := attrs.Clone()
-	want[SubjectAttribute] = queue.String("hello")
+	want[pubsub.SubjectAttribute] = queue.String("hello")
 	for name, a := range want {
 		got, ok := r.msg.Attributes[name]
 		if assert.True(t, ok, "attribute %q", name) {
@@ -161,7 +162,7 @@ func FuzzDecodeFrame(f *testing.F) {
 		r := decodeFrame(fr)
 		assert.Equal(t, body, r.msg.Body)
 		for name := range r.msg.Attributes {
-			assert.False(t, reservedHeader(name) && name != SubjectAttribute, "reserved header %q as an attribute", name)
+			assert.False(t, reservedHeader(name) && name != pubsub.SubjectAttribute, "reserved header %q as an attribute", name)
 		}
 	})
 }

@@ -76,9 +76,9 @@ func TestOutage(t *testing.T) {
 	defer b.Close()
 	st := drivertest.Watch(t, b)
 
-	q, err := b.OpenQueue(ctx, uniqueName("outage"))
+	q, err := b.OpenQueue(ctx, uniqueName("outage"), QueueOptions{})
 	require.NoError(t, err)
-	topic, err := b.OpenTopic(ctx, uniqueName("outage"))
+	topic, err := b.OpenTopic(ctx, uniqueName("outage"), TopicOptions{})
 	require.NoError(t, err)
 	sub, err := topic.Subscribe(ctx, pubsub.SubscribeOptions{})
 	require.NoError(t, err)
@@ -147,7 +147,7 @@ func TestDurableSubscription(t *testing.T) {
 	require.NoError(t, err)
 	ds := drivertest.ReceiveN(t, s, 1)
 	assert.Equal(t, "while away", string(ds[0].Body), "a durable subscription keeps messages while detached")
-	assert.Equal(t, "hi", ds[0].Attributes.Get(SubjectAttribute))
+	assert.Equal(t, "hi", ds[0].Attributes.Get(pubsub.SubjectAttribute))
 	require.NoError(t, s.Ack(ctx, ds...))
 
 	require.NoError(t, s.(pubsub.Unsubscriber).Unsubscribe(ctx))
@@ -191,7 +191,7 @@ func TestNack(t *testing.T) {
 	ctx := context.Background()
 	b := dial(t, Options{})
 	t.Run("queue", func(t *testing.T) {
-		q, err := b.OpenQueue(ctx, uniqueName("nack"))
+		q, err := b.OpenQueue(ctx, uniqueName("nack"), QueueOptions{})
 		require.NoError(t, err)
 		defer q.Close()
 		require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("retry me"), GroupID: "g",
@@ -246,7 +246,7 @@ func TestAckReceipts(t *testing.T) {
 	for _, receipts := range []bool{false, true} {
 		t.Run(fmt.Sprint("AckReceipts=", receipts), func(t *testing.T) {
 			b := dial(t, Options{AckReceipts: receipts})
-			q, err := b.OpenQueue(ctx, uniqueName("ack"))
+			q, err := b.OpenQueue(ctx, uniqueName("ack"), QueueOptions{})
 			require.NoError(t, err)
 			defer q.Close()
 			require.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("a")}, &queue.Message{Body: []byte("b")}))
@@ -255,7 +255,7 @@ func TestAckReceipts(t *testing.T) {
 			require.ErrorIs(t, q.Ack(ctx, ds[0]), postroom.ErrReceiptInvalid, "a second ack")
 			// Acked for good: a new receiver on the queue gets nothing.
 			require.NoError(t, q.Close())
-			q2, err := b.OpenQueue(ctx, q.Name())
+			q2, err := b.OpenQueue(ctx, q.Name(), QueueOptions{})
 			require.NoError(t, err)
 			defer q2.Close()
 			drivertest.ReceiveNone(t, q2, time.Second)
@@ -266,7 +266,7 @@ func TestAckReceipts(t *testing.T) {
 func TestDeadLetter(t *testing.T) {
 	ctx := context.Background()
 	b := dial(t, Options{})
-	q, err := b.OpenQueue(ctx, uniqueName("poison"))
+	q, err := b.OpenQueue(ctx, uniqueName("poison"), QueueOptions{})
 	require.NoError(t, err)
 	m := &queue.Message{Body: []byte("poison")}
 	require.NoError(t, q.Send(ctx, m))
@@ -274,7 +274,7 @@ func TestDeadLetter(t *testing.T) {
 	require.NoError(t, q.DeadLetter(ctx, d...))
 	drivertest.ReceiveNone(t, q, 500*time.Millisecond)
 
-	dlq, err := b.OpenQueue(ctx, "ActiveMQ.DLQ")
+	dlq, err := b.OpenQueue(ctx, "ActiveMQ.DLQ", QueueOptions{})
 	require.NoError(t, err)
 	defer dlq.Close()
 	deadline := time.Now().Add(20 * time.Second)
@@ -305,7 +305,7 @@ func TestSlowSubscription(t *testing.T) {
 	for i := range 20 {
 		require.NoError(t, slow.Publish(ctx, &pubsub.Message{Body: fmt.Appendf(nil, "%d", i)}))
 	}
-	q, err := b.OpenQueue(ctx, uniqueName("fast"))
+	q, err := b.OpenQueue(ctx, uniqueName("fast"), QueueOptions{})
 	require.NoError(t, err)
 	for i := range 30 {
 		require.NoError(t, q.Send(ctx, &queue.Message{Body: fmt.Appendf(nil, "%d", i)}))
@@ -349,7 +349,7 @@ func TestRefusedFrame(t *testing.T) {
 		t.Logf("refusal: %v (code %q)", qe, qe.Code)
 	}
 	assert.NoError(t, errs[2])
-	q, err := b.OpenQueue(ctx, name)
+	q, err := b.OpenQueue(ctx, name, QueueOptions{})
 	require.NoError(t, err)
 	ds := drivertest.ReceiveN(t, q, 2)
 	more, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: 500 * time.Millisecond})
@@ -488,6 +488,7 @@ func TestScheduledDelivery(t *testing.T) {
 		t.Skip(`set POSTROOM_STOMP_SCHEDULER=1 when the broker of POSTROOM_STOMP_URL runs with schedulerSupport="true"`)
 	}
 	queuetest.Run(t, queuetest.Harness{
+		Pkg: "stomp",
 		New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 			b := dial(t, Options{ScheduledDelivery: true})
 			q, err := b.Queue(ctxT(t, 10e9), uniqueName("scheduled"))

@@ -1,6 +1,8 @@
 package stomp
 
 import (
+	"github.com/postroom/postroom"
+
 	"crypto/tls"
 	"strconv"
 	"strings"
@@ -125,7 +127,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	c := &config{Options: opts}
 	switch {
 	case c.Prefetch < 0:
-		return nil, errInvalid(op, "negative prefetch %d", c.Prefetch)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative prefetch %d", c.Prefetch)
 	case c.Prefetch == 0:
 		c.Prefetch = DefaultPrefetch
 	}
@@ -138,7 +140,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
 	} {
 		if *d.v < 0 {
-			return nil, errInvalid(op, "negative %s %v", d.name, *d.v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
 		}
 		if *d.v == 0 {
 			*d.v = d.def
@@ -148,7 +150,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.Heartbeat = DefaultHeartbeat
 	}
 	if c.MaxReconnectAttempts < 0 {
-		return nil, errInvalid(op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
 	}
 	if c.Backoff == nil {
 		c.Backoff = DefaultBackoff
@@ -156,7 +158,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 
 	u, err := protocol.Parse(rawURL)
 	if err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	if c.Login == "" && c.Passcode == "" && u.User != nil {
 		c.Login = u.User.Username()
@@ -167,7 +169,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if v := q.Get("prefetch"); v != "" && opts.Prefetch == 0 {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return nil, errInvalid(op, "prefetch=%q in the URL (want a positive number)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "prefetch=%q in the URL (want a positive number)", v)
 		}
 		c.Prefetch = n
 	}
@@ -186,7 +188,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		}
 		t, err := time.ParseDuration(v)
 		if err != nil || t < 0 || t == 0 && d.param != "heartbeat" {
-			return nil, errInvalid(op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
 		}
 		if t == 0 {
 			t = -1 // heartbeat=0 turns heart-beating off
@@ -202,20 +204,31 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if v := q.Get("ack_receipts"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, errInvalid(op, "ack_receipts=%q in the URL (want true or false)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "ack_receipts=%q in the URL (want true or false)", v)
 		}
 		c.AckReceipts = c.AckReceipts || b
 	}
 	if v := q.Get("scheduled_delivery"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return nil, errInvalid(op, "scheduled_delivery=%q in the URL (want true or false)", v)
+			return nil, ek.Errorf(postroom.ErrInvalid, op, "scheduled_delivery=%q in the URL (want true or false)", v)
 		}
 		c.ScheduledDelivery = c.ScheduledDelivery || b
 	}
 
 	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	return c, nil
 }
+
+// QueueOptions configure a queue [Broker.OpenQueue] opens. It has no
+// fields yet (ActiveMQ makes queues on first use): every driver's
+// OpenQueue takes its own QueueOptions, so that options can come without
+// changing the signature.
+type QueueOptions struct{}
+
+// TopicOptions configure a topic [Broker.OpenTopic] opens. It has no
+// fields yet: every driver's OpenTopic takes its own TopicOptions, so that
+// options can come without changing the signature.
+type TopicOptions struct{}

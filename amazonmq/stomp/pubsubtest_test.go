@@ -12,9 +12,10 @@ import (
 func TestTopicConformance(t *testing.T) {
 	brokerURL(t)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		Pkg: "stomp",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{ClientID: uniqueName("pubsubtest")})
-			tp, err := b.OpenTopic(t.Context(), uniqueName("topic"))
+			tp, err := b.OpenTopic(t.Context(), uniqueName("topic"), TopicOptions{})
 			require.NoError(t, err)
 			return tp
 		},

@@ -51,7 +51,7 @@ func (q *Queue) Describe() queue.Info {
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	const op = "send"
 	if q.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	ms := make([]outMessage, len(msgs))
 	now := time.Now()
@@ -63,9 +63,9 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		m.ID = ms[i].id
 		switch {
 		case m.DeduplicationID != "":
-			ms[i].err = errUnsupported(op, "STOMP has no deduplication ids")
+			ms[i].err = ek.Unsupported(op, "STOMP has no deduplication ids")
 		case m.Delay > 0 && !q.b.cfg.ScheduledDelivery:
-			ms[i].err = errUnsupported(op, "a delay needs ActiveMQ's scheduler (Options.ScheduledDelivery)")
+			ms[i].err = ek.Unsupported(op, "a delay needs ActiveMQ's scheduler (Options.ScheduledDelivery)")
 		case m.Delay > 0:
 			ms[i].delay = m.Delay
 		}
@@ -80,14 +80,14 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 // connection is lost.
 func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	if q.closed.Load() {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	return q.r.receive(ctx, opts, q.ensure)
 }
 
 func (q *Queue) ensure(ctx context.Context) error {
 	if q.closed.Load() {
-		return errClosed("receive")
+		return ek.Closed("receive")
 	}
 	if !q.tracked.Swap(true) {
 		q.b.track(q.r)
@@ -101,7 +101,7 @@ func (q *Queue) ensure(ctx context.Context) error {
 // postroom.ErrReceiptExpired: the broker delivers the message again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("ack")
+		return ek.Closed("ack")
 	}
 	return q.r.ack(ctx, ds)
 }
@@ -115,7 +115,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // postroom.ErrUnsupported. See DeadLetter for the NACK.
 func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
 	return q.r.nack(ctx, delay, ds)
 }
@@ -125,7 +125,7 @@ func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Deli
 // unless the broker's deadLetterStrategy says otherwise) at once.
 func (q *Queue) DeadLetter(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
-		return errClosed("dead-letter")
+		return ek.Closed("dead-letter")
 	}
 	return q.r.deadLetter(ctx, ds)
 }
@@ -171,7 +171,7 @@ func (b *Broker) sendMessages(ctx context.Context, op, dest string, ms []outMess
 	for i := range ms {
 		m := &ms[i]
 		if m.id == "" {
-			errs[i], failed = errInvalid(op, "nil message"), true
+			errs[i], failed = ek.Errorf(postroom.ErrInvalid, op, "nil message"), true
 			continue
 		}
 		if m.err != nil {

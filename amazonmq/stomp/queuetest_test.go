@@ -13,6 +13,7 @@ import (
 func TestQueueConformance(t *testing.T) {
 	brokerURL(t)
 	queuetest.Run(t, queuetest.Harness{
+		Pkg: "stomp",
 		New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 			b := dial(t, Options{})
 			q, err := b.Queue(ctxT(t, 10e9), uniqueName("conformance"))

@@ -106,7 +106,7 @@ func (r *receiver) subscribeOn(ctx context.Context, c *conn) error {
 	}
 	if r.isClosed() {
 		r.subMu.Unlock()
-		return errClosed("subscribe")
+		return ek.Closed("subscribe")
 	}
 	if r.subOp == nil || r.subOpConn != c {
 		f := frame.New(frame.SUBSCRIBE,
@@ -177,13 +177,13 @@ func (r *receiver) receive(ctx context.Context, opts queue.ReceiveOptions, ensur
 	const op = "receive"
 	n, wait, err := longpoll.Limits(opts, MaxBatch, r.b.cfg.WaitTime)
 	if err != nil {
-		return nil, errInvalid(op, "%v", err)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if r.isClosed() {
-		return nil, errClosed(op)
+		return nil, ek.Closed(op)
 	}
 	deadline := time.Now().Add(wait)
 	if ensure != nil {
@@ -211,7 +211,7 @@ func (r *receiver) take(n int) ([]*queue.Delivery, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	var ds []*queue.Delivery
 	now := time.Now()
@@ -277,7 +277,7 @@ func (r *receiver) settling(op string, ds []*queue.Delivery) (entries []*entry, 
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
-		return nil, nil, errClosed(op)
+		return nil, nil, ek.Closed(op)
 	}
 	entries = make([]*entry, len(ds))
 	errs = make([]error, len(ds))
@@ -357,9 +357,9 @@ func (r *receiver) nack(ctx context.Context, delay time.Duration, ds []*queue.De
 	const op = "nack"
 	switch {
 	case delay < 0:
-		return errInvalid(op, "negative delay %v", delay)
+		return ek.Errorf(postroom.ErrInvalid, op, "negative delay %v", delay)
 	case delay > 0 && !r.local && !r.b.cfg.ScheduledDelivery:
-		return errUnsupported(op, "a delayed nack needs ActiveMQ's scheduler (Options.ScheduledDelivery)")
+		return ek.Unsupported(op, "a delayed nack needs ActiveMQ's scheduler (Options.ScheduledDelivery)")
 	}
 	entries, errs, err := r.settling(op, ds)
 	if err != nil {

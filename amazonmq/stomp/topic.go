@@ -1,6 +1,8 @@
 package stomp
 
 import (
+	"github.com/postroom/postroom"
+
 	"context"
 	"strings"
 	"sync/atomic"
@@ -37,10 +39,10 @@ func (t *Topic) Name() string { return t.name }
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
 	if t.closed.Load() {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	if strings.ContainsAny(t.name, "*>") {
-		return errInvalid(op, "topic %q holds a wildcard: subscribe to it, publish to a topic without", t.name)
+		return ek.Errorf(postroom.ErrInvalid, op, "topic %q holds a wildcard: subscribe to it, publish to a topic without", t.name)
 	}
 	ms := make([]outMessage, len(msgs))
 	now := time.Now()
@@ -51,7 +53,7 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 		ms[i] = outMessage{id: t.b.newID(), body: m.Body, attrs: m.Attributes, groupID: m.GroupID, subject: m.Subject, sentAt: now}
 		m.ID = ms[i].id
 		if m.DeduplicationID != "" {
-			ms[i].err = errUnsupported(op, "STOMP has no deduplication ids")
+			ms[i].err = ek.Unsupported(op, "STOMP has no deduplication ids")
 		}
 	}
 	return t.b.sendMessages(ctx, op, t.dest, ms)
@@ -70,11 +72,11 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 	const op = "subscribe"
 	switch {
 	case t.closed.Load():
-		return nil, errClosed(op)
+		return nil, ek.Closed(op)
 	case opts.FilterPolicy != "":
-		return nil, errUnsupported(op, "filter policies")
+		return nil, ek.Unsupported(op, "filter policies")
 	case opts.Name != "" && t.b.cfg.ClientID == "":
-		return nil, errInvalid(op, "a durable subscription (Name %q) needs Options.ClientID", opts.Name)
+		return nil, ek.Errorf(postroom.ErrInvalid, op, "a durable subscription (Name %q) needs Options.ClientID", opts.Name)
 	}
 	s := &Subscription{b: t.b, name: opts.Name, owned: t.owned}
 	s.r = newReceiver(t.b, t.dest, opts.Name, true)
@@ -125,14 +127,14 @@ type Subscription struct {
 // the broker has pushed.
 func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	if s.closed.Load() {
-		return nil, errClosed("receive")
+		return nil, ek.Closed("receive")
 	}
 	return s.r.receive(ctx, opts, s.ensure)
 }
 
 func (s *Subscription) ensure(ctx context.Context) error {
 	if s.closed.Load() {
-		return errClosed("receive")
+		return ek.Closed("receive")
 	}
 	return s.b.subscribe(ctx, s.r)
 }
@@ -140,7 +142,7 @@ func (s *Subscription) ensure(ctx context.Context) error {
 // Ack acks deliveries, like [Queue.Ack].
 func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("ack")
+		return ek.Closed("ack")
 	}
 	return s.r.ack(ctx, ds)
 }
@@ -153,7 +155,7 @@ func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // broker delivers it again itself.
 func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("nack")
+		return ek.Closed("nack")
 	}
 	return s.r.nack(ctx, delay, ds)
 }
@@ -161,7 +163,7 @@ func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*que
 // DeadLetter sends a STOMP NACK for deliveries, like [Queue.DeadLetter].
 func (s *Subscription) DeadLetter(ctx context.Context, ds ...*queue.Delivery) error {
 	if s.closed.Load() {
-		return errClosed("dead-letter")
+		return ek.Closed("dead-letter")
 	}
 	return s.r.deadLetter(ctx, ds)
 }
@@ -193,7 +195,7 @@ func (s *Subscription) detach() {
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	const op = "unsubscribe"
 	if s.closed.Swap(true) {
-		return errClosed(op)
+		return ek.Closed(op)
 	}
 	if s.name == "" {
 		s.detach()

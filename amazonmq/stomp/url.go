@@ -27,19 +27,19 @@ func init() {
 // opener opens brokers, queues and topics by URL.
 type opener struct{}
 
-// OpenBroker dials the broker of u.
-func (opener) OpenBroker(ctx context.Context, u *url.URL) (broker.Broker, error) {
+// OpenBrokerURL dials the broker of u.
+func (opener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
 	return Dial(ctx, u.String(), Options{})
 }
 
-// OpenQueue dials a connection of its own for the queue named by u's path;
+// OpenQueueURL dials a connection of its own for the queue named by u's path;
 // closing the queue closes it.
-func (opener) OpenQueue(ctx context.Context, u *url.URL) (queue.Queue, error) {
+func (opener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.OpenQueue(ctx, b.cfg.name)
+	q, err := b.OpenQueue(ctx, b.cfg.name, QueueOptions{})
 	if err != nil {
 		_ = b.Close()
 		return nil, err
@@ -49,14 +49,14 @@ func (opener) OpenQueue(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	return q, nil
 }
 
-// OpenTopic dials a connection of its own for the topic named by u's path;
+// OpenTopicURL dials a connection of its own for the topic named by u's path;
 // it is closed when the topic and its subscriptions are.
-func (opener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	b, err := Dial(ctx, u.String(), Options{})
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.OpenTopic(ctx, b.cfg.name)
+	t, err := b.OpenTopic(ctx, b.cfg.name, TopicOptions{})
 	if err != nil {
 		_ = b.Close()
 		return nil, err

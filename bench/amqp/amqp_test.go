@@ -186,7 +186,7 @@ func benchPostroom(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer br.Close()
-	q, err := br.DeclareQueue(ctx, name("postroom"))
+	q, err := br.OpenQueue(ctx, name("postroom"), postroom.QueueOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

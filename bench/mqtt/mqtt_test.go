@@ -137,11 +137,11 @@ func benchPostroom(b *testing.B, url string) {
 	}
 	defer sb.Close()
 	topic := "postroom/bench/" + name("postroom")
-	pt, err := pb.OpenTopic(ctx, topic)
+	pt, err := pb.OpenTopic(ctx, topic, postroom.TopicOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	st, err := sb.OpenTopic(ctx, topic)
+	st, err := sb.OpenTopic(ctx, topic, postroom.TopicOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

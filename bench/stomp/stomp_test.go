@@ -139,11 +139,11 @@ func benchPostroom(b *testing.B, senders, perSend int) {
 	}
 	defer cons.Close()
 	n := name("postroom")
-	pq, err := prod.OpenQueue(ctx, n)
+	pq, err := prod.OpenQueue(ctx, n, postroom.QueueOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	cq, err := cons.OpenQueue(ctx, n)
+	cq, err := cons.OpenQueue(ctx, n, postroom.QueueOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

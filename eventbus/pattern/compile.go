@@ -4,27 +4,22 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/postroom/postroom/pubsub"
 )
 
-// Scope is an SNS filter policy scope: what the policy is applied to.
-type Scope int
+// Scope is an SNS filter policy scope: what the policy is applied to. It
+// is pubsub.Scope, so that a subscription's scope is passed on as it is.
+type Scope = pubsub.Scope
 
 const (
 	// ScopeMessageAttributes applies the policy to the message attributes
 	// (SNS's default). Nested policies are rejected.
-	ScopeMessageAttributes Scope = iota
+	ScopeMessageAttributes = pubsub.ScopeMessageAttributes
 	// ScopeMessageBody applies the policy to the message body, which must
 	// be a JSON object.
-	ScopeMessageBody
+	ScopeMessageBody = pubsub.ScopeMessageBody
 )
-
-// String returns "MessageAttributes" or "MessageBody".
-func (s Scope) String() string {
-	if s == ScopeMessageBody {
-		return "MessageBody"
-	}
-	return "MessageAttributes"
-}
 
 // Limits that keep compiled patterns bounded.
 const (

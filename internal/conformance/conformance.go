@@ -5,6 +5,8 @@
 package conformance
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"testing/synctest"
 )
@@ -43,4 +45,24 @@ func Run(t *testing.T, suite string, bubble bool, tests []Test) {
 			tc.Run(t)
 		})
 	}
+}
+
+// ErrorIs checks that err matches the sentinel kind and, when pkg is not
+// empty, that its text starts with "pkg: " once: every error a driver
+// returns names the package that produced it.
+func ErrorIs(t *testing.T, pkg string, err, kind error, what string) bool {
+	t.Helper()
+	if !errors.Is(err, kind) {
+		t.Errorf("%s: got error %v, want one matching %v", what, err, kind)
+		return false
+	}
+	if pkg == "" {
+		return true
+	}
+	prefix := pkg + ": "
+	if msg := err.Error(); !strings.HasPrefix(msg, prefix) || strings.HasPrefix(msg[len(prefix):], prefix) {
+		t.Errorf("%s: error %q does not start with %q once", what, msg, prefix)
+		return false
+	}
+	return true
 }

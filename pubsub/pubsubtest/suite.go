@@ -34,6 +34,10 @@ type Harness struct {
 	// publishes the rest of the batch, and the sentinel the rejection
 	// matches. Nil skips the partial-failure test.
 	Invalid func() (*pubsub.Message, error)
+
+	// Pkg is the name of the driver's package ("memory", "amqp"). When it
+	// is set, every error the suite provokes must start with "Pkg: ".
+	Pkg string
 }
 
 // Config is what a test asks of the topic New makes.
@@ -191,8 +195,8 @@ func (s *suite) testBatch(t *testing.T) {
 	for i := range s.h.Caps.MaxBatch + 1 {
 		ms = append(ms, text(fmt.Sprint(i)))
 	}
-	assert.ErrorIs(t, tp.Publish(ctx, ms...), postroom.ErrTooManyEntries)
-	assert.ErrorIs(t, tp.Publish(ctx), postroom.ErrTooManyEntries)
+	conformance.ErrorIs(t, s.h.Pkg, tp.Publish(ctx, ms...), postroom.ErrTooManyEntries, "ErrTooManyEntries")
+	conformance.ErrorIs(t, s.h.Pkg, tp.Publish(ctx), postroom.ErrTooManyEntries, "ErrTooManyEntries")
 	require.NoError(t, tp.Publish(ctx, ms[:s.h.Caps.MaxBatch]...))
 	assert.Len(t, receive(t, sub, s.h.Caps.MaxBatch), s.h.Caps.MaxBatch)
 	receiveNone(t, sub)
@@ -226,7 +230,7 @@ func (s *suite) testFilterAttributes(t *testing.T) {
 	receiveNone(t, big)
 
 	_, err := tp.Subscribe(ctx, pubsub.SubscribeOptions{FilterPolicy: `{"kind":"order"}`})
-	assert.ErrorIs(t, err, postroom.ErrInvalid, "an invalid filter policy")
+	conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrInvalid, "an invalid filter policy")
 }
 
 func (s *suite) testFilterBody(t *testing.T) {
@@ -306,6 +310,6 @@ func (s *suite) testUnsubscribe(t *testing.T) {
 func (s *suite) testClosed(t *testing.T) {
 	tp := s.open(t, Config{})
 	require.NoError(t, tp.Close())
-	assert.ErrorIs(t, tp.Publish(ctx, text("late")), postroom.ErrClosed)
+	conformance.ErrorIs(t, s.h.Pkg, tp.Publish(ctx, text("late")), postroom.ErrClosed, "ErrClosed")
 	assert.NoError(t, tp.Close(), "a second Close")
 }

@@ -24,6 +24,10 @@ type Harness struct {
 	// sends the other messages of the same batch, and the sentinel the
 	// rejection matches. Nil skips the partial-failure test.
 	Invalid func() (*queue.Message, error)
+
+	// Pkg is the name of the driver's package ("memory", "amqp"). When it
+	// is set, every error the suite provokes must start with "Pkg: ".
+	Pkg string
 }
 
 // Config is what a test asks of the queue New makes.

@@ -165,9 +165,13 @@ func (s *suite) testBatch(t *testing.T) {
 
 	over := append(slices.Clone(ms), msg("one too many"))
 	err := q.Send(context.Background(), over...)
-	require.ErrorIs(t, err, postroom.ErrTooManyEntries)
+	if !conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrTooManyEntries, "ErrTooManyEntries") {
+		t.FailNow()
+	}
 	err = q.Send(context.Background())
-	require.ErrorIs(t, err, postroom.ErrTooManyEntries, "an empty batch")
+	if !conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrTooManyEntries, "an empty batch") {
+		t.FailNow()
+	}
 
 	ds := receive(t, q, max)
 	assert.Len(t, ds, max, "the rejected batch sent nothing")
@@ -179,7 +183,9 @@ func (s *suite) testTooLarge(t *testing.T) {
 	q := s.open(t, Config{})
 	big := &queue.Message{Body: bytes.Repeat([]byte("x"), s.h.Caps.MaxMessageSize+1)}
 	err := q.Send(context.Background(), big)
-	require.ErrorIs(t, err, postroom.ErrTooLarge)
+	if !conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrTooLarge, "ErrTooLarge") {
+		t.FailNow()
+	}
 	fits := &queue.Message{Body: bytes.Repeat([]byte("y"), s.h.Caps.MaxMessageSize)}
 	require.NoError(t, q.Send(context.Background(), fits), "a message of exactly the limit")
 	d := receive(t, q, 1)[0]
@@ -316,11 +322,11 @@ func (s *suite) testClosed(t *testing.T) {
 	d := receive(t, q, 1)[0]
 	require.NoError(t, q.Close())
 	ctx := context.Background()
-	assert.ErrorIs(t, q.Send(ctx, msg("after close")), postroom.ErrClosed, "Send")
+	conformance.ErrorIs(t, s.h.Pkg, q.Send(ctx, msg("after close")), postroom.ErrClosed, "Send")
 	_, err := q.Receive(ctx, queue.ReceiveOptions{WaitTime: time.Second})
-	assert.ErrorIs(t, err, postroom.ErrClosed, "Receive")
-	assert.ErrorIs(t, q.Ack(ctx, d), postroom.ErrClosed, "Ack")
-	assert.ErrorIs(t, q.Nack(ctx, 0, d), postroom.ErrClosed, "Nack")
+	conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrClosed, "Receive")
+	conformance.ErrorIs(t, s.h.Pkg, q.Ack(ctx, d), postroom.ErrClosed, "Ack")
+	conformance.ErrorIs(t, s.h.Pkg, q.Nack(ctx, 0, d), postroom.ErrClosed, "Nack")
 	assert.NoError(t, q.Close(), "a second Close")
 }
 
@@ -373,7 +379,9 @@ func (s *suite) testFIFOStaleReceipt(t *testing.T) {
 	old := receive(t, q, 1)[0]
 	time.Sleep(vt + 100*time.Millisecond)
 	err := q.Ack(context.Background(), old)
-	require.ErrorIs(t, err, postroom.ErrReceiptExpired)
+	if !conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrReceiptExpired, "ErrReceiptExpired") {
+		t.FailNow()
+	}
 	d := receive(t, q, 1)[0]
 	assert.Equal(t, old.ID, d.ID, "the message was not deleted")
 	ack(t, q, d)
@@ -439,9 +447,9 @@ func (s *suite) testDedup(t *testing.T) {
 
 	// Without an id or content-based deduplication, FIFO refuses.
 	err := q.Send(context.Background(), &queue.Message{Body: []byte("x"), GroupID: "g"})
-	assert.ErrorIs(t, err, postroom.ErrInvalid)
+	conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrInvalid, "ErrInvalid")
 	err = q.Send(context.Background(), &queue.Message{Body: []byte("x"), DeduplicationID: "d"})
-	assert.ErrorIs(t, err, postroom.ErrInvalid, "FIFO requires a group id")
+	conformance.ErrorIs(t, s.h.Pkg, err, postroom.ErrInvalid, "FIFO requires a group id")
 
 	cq := s.open(t, Config{FIFO: true, ContentBasedDeduplication: true})
 	send(t, cq, &queue.Message{Body: []byte("same"), GroupID: "g"})
