@@ -548,7 +548,12 @@ listener $MOSQ_PORT $HOST
 allow_anonymous true
 persistence true
 persistence_location $d/data/
-autosave_interval 60
+# Mosquitto keeps its store in memory and writes all of it out at a save;
+# a crash loses what changed since the last one. Save after every change
+# (counted in queued messages, subscriptions and retained messages) so that
+# a kill -9 loses as little as this design allows.
+autosave_on_changes true
+autosave_interval 1
 # default is 1000 queued QoS>0 messages per offline client; tests queue more.
 max_queued_messages 100000
 log_dest stderr

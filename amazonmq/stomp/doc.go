@@ -98,6 +98,21 @@
 // connection or subscription ends; ReceiveOptions.VisibilityTimeout is
 // ignored.
 //
+// Broker crashes: ActiveMQ syncs its KahaDB journal before it answers a
+// persistent send (journalDiskSyncStrategy "always", the default), so a
+// message whose Send returned nil survives a crash of the broker: none
+// was lost when ActiveMQ was killed with SIGKILL under load (the test
+// TestFaultBrokerKill). A crash can deliver a message twice: a send
+// whose RECEIPT died with the connection is sent again and both copies
+// are kept, and a message whose ACK had not reached the broker's store
+// comes again. Neither copy is flagged: the first is a new message, and
+// ActiveMQ forgets that it dispatched the second unless the destination
+// policy persistJMSRedelivered="true" makes it store the redelivered flag
+// before each dispatch (one more store write per message). So after a
+// crash a duplicate arrives without redelivered:true and with
+// ReceiveCount 1; a handler that must not act twice drops duplicates by
+// message id.
+//
 // Durable subscriptions: with SubscribeOptions.Name the subscription is an
 // ActiveMQ durable subscriber (activemq.subscriptionName), identified by
 // Options.ClientID and the name, so ClientID must be set, stable across
