@@ -472,6 +472,14 @@ EOF
     skip && /<\/transportConnectors>/ { skip = 0; next }
     # The scheduler serves STOMP sends with AMQ_SCHEDULED_DELAY (delayed nacks).
     /<broker xmlns=/ { sub(/<broker /, "<broker schedulerSupport=\"true\" ") }
+    # Store the redelivered flag before each dispatch, so that a message
+    # delivered before a crash comes back flagged (redelivered:true).
+    /<persistenceAdapter>/ {
+      print "        <destinationPolicy><policyMap><policyEntries>"
+      print "            <policyEntry queue=\">\" persistJMSRedelivered=\"true\"/>"
+      print "            <policyEntry topic=\">\" persistJMSRedelivered=\"true\"/>"
+      print "        </policyEntries></policyMap></destinationPolicy>"
+    }
     !skip { print }
   ' "$AMQ_TEMPLATE" >"$d/conf/activemq.xml.tmp"
   [[ $(grep -c '<transportConnector ' "$d/conf/activemq.xml.tmp") -eq 3 ]] ||
