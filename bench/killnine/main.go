@@ -37,7 +37,8 @@ import (
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
-	postroom "github.com/postroom/postroom/amazonmq/amqp"
+	"github.com/postroom/postroom"
+	pamqp "github.com/postroom/postroom/amazonmq/amqp"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -546,8 +547,8 @@ func (pp *plainProducer) check(c config, got map[string]int, killTime time.Time,
 // ---------------------------------------------------------------- postroom driver
 
 type postroomClient struct {
-	b *postroom.Broker
-	q *postroom.Queue
+	b *pamqp.Broker
+	q *pamqp.Queue
 
 	mu   sync.Mutex
 	sent []string // ids whose Send returned nil
@@ -557,10 +558,10 @@ type postroomClient struct {
 
 func newPostroomClient(ctx context.Context, c config, name string) (*postroomClient, error) {
 	qt := c.queueType
-	if qt != postroom.QueueTypeQuorum && qt != postroom.QueueTypeClassic {
+	if qt != pamqp.QueueTypeQuorum && qt != pamqp.QueueTypeClassic {
 		qt = ""
 	}
-	b, err := postroom.Dial(ctx, c.url, postroom.Options{QueueType: qt})
+	b, err := pamqp.Dial(ctx, c.url, pamqp.Options{QueueType: qt})
 	if err != nil {
 		return nil, err
 	}
@@ -581,7 +582,7 @@ func (pc *postroomClient) produce(ctx context.Context, c config, p, n int, body 
 		err := pc.q.Send(ctx, msgs...)
 		pc.mu.Lock()
 		pc.all += len(msgs)
-		var be *queue.BatchError
+		var be *postroom.BatchError
 		switch {
 		case err == nil:
 			for _, m := range msgs {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -85,7 +86,7 @@ func (k Kill) Run(t *testing.T) {
 			}
 		}
 		if len(ds) > 0 {
-			if err := k.Receiver.Ack(ctx, ds...); err != nil && !errors.Is(err, queue.ErrReceiptExpired) {
+			if err := k.Receiver.Ack(ctx, ds...); err != nil && !errors.Is(err, postroom.ErrReceiptExpired) {
 				t.Logf("ack: %v", err)
 			}
 		}
