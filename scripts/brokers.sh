@@ -6,6 +6,7 @@
 #   brokers.sh start   [rabbitmq|activemq|mosquitto|all]
 #   brokers.sh stop    [rabbitmq|activemq|mosquitto|all]
 #   brokers.sh restart [rabbitmq|activemq|mosquitto|all]
+#   brokers.sh kill    [rabbitmq|activemq|mosquitto|all]   kill -9, as a crash would
 #   brokers.sh status  [rabbitmq|activemq|mosquitto|all]   exit 0 only if all up
 #   brokers.sh env                          print export lines for the tests
 #
@@ -24,8 +25,14 @@
 # of a stopped broker is a no-op. Commands on the same broker are serialised
 # with flock, so parallel callers are safe.
 #
+# "kill" sends SIGKILL to every process of the broker (no shutdown hook runs,
+# nothing is flushed) and returns once its ports are closed; "start" afterwards
+# recovers from the crash (stale pid files and lock files are handled).
+#
 # Tunables: POSTROOM_BROKER_START_TIMEOUT (s, default 120),
-#           POSTROOM_BROKER_STOP_TIMEOUT  (s, default 60).
+#           POSTROOM_BROKER_STOP_TIMEOUT  (s, default 60),
+#           POSTROOM_RABBITMQ_CONF: lines appended to the generated
+#           rabbitmq.conf (read at start; for durability experiments).
 set -euo pipefail
 
 SELF_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -357,6 +364,9 @@ default_user = guest
 default_pass = guest
 disk_free_limit.absolute = 50MB
 EOF
+  if [[ -n ${POSTROOM_RABBITMQ_CONF:-} ]]; then
+    printf '%s\n' "$POSTROOM_RABBITMQ_CONF" >>"$d/rabbitmq.conf"
+  fi
   chown -R rabbitmq:rabbitmq "$d"
   # The server runs as user rabbitmq (Debian wrapper uses su), so it must be
   # able to reach the state folder.
@@ -462,6 +472,14 @@ EOF
     skip && /<\/transportConnectors>/ { skip = 0; next }
     # The scheduler serves STOMP sends with AMQ_SCHEDULED_DELAY (delayed nacks).
     /<broker xmlns=/ { sub(/<broker /, "<broker schedulerSupport=\"true\" ") }
+    # Store the redelivered flag before each dispatch, so that a message
+    # delivered before a crash comes back flagged (redelivered:true).
+    /<persistenceAdapter>/ {
+      print "        <destinationPolicy><policyMap><policyEntries>"
+      print "            <policyEntry queue=\">\" persistJMSRedelivered=\"true\"/>"
+      print "            <policyEntry topic=\">\" persistJMSRedelivered=\"true\"/>"
+      print "        </policyEntries></policyMap></destinationPolicy>"
+    }
     !skip { print }
   ' "$AMQ_TEMPLATE" >"$d/conf/activemq.xml.tmp"
   [[ $(grep -c '<transportConnector ' "$d/conf/activemq.xml.tmp") -eq 3 ]] ||
@@ -538,7 +556,12 @@ listener $MOSQ_PORT $HOST
 allow_anonymous true
 persistence true
 persistence_location $d/data/
-autosave_interval 60
+# Mosquitto keeps its store in memory and writes all of it out at a save;
+# a crash loses what changed since the last one. Save after every change
+# (counted in queued messages, subscriptions and retained messages) so that
+# a kill -9 loses as little as this design allows.
+autosave_on_changes true
+autosave_interval 1
 # default is 1000 queued QoS>0 messages per offline client; tests queue more.
 max_queued_messages 100000
 log_dest stderr
@@ -735,6 +758,43 @@ cmd_restart() {
   cmd_start "$1"
 }
 
+# kill_group PID...: SIGKILL each pid and every process of its process group
+# (spawn starts each broker in a session of its own, so the group is the
+# broker's launcher and what it started, never this script's).
+kill_group() {
+  local p pg own
+  own=$(ps -o pgid= -p $$ | tr -d ' ')
+  for p in "$@"; do
+    pg=$(ps -o pgid= -p "$p" 2>/dev/null | tr -d ' ') || true
+    if [[ $pg =~ ^[0-9]+$ && $pg -gt 1 && $pg != "$own" ]]; then
+      kill -KILL -- "-$pg" 2>/dev/null || true
+    fi
+    kill -KILL "$p" 2>/dev/null || true
+  done
+}
+
+cmd_kill() {
+  need_root
+  local names name pids t
+  names_of "${1:-}"
+  names=("${NAMES[@]}")
+  for name in "${names[@]}"; do
+    lock "$name"
+    t=$(now_us)
+    mapfile -t pids < <(b_pids "$name")
+    if ((${#pids[@]} == 0)); then
+      any_port_open "$name" && die "$name: ports $(b_ports "$name") are open but no broker this script started is running"
+      log "$name: not running"
+      continue
+    fi
+    kill_group "${pids[@]}"
+    wait_gone 10 "${pids[@]}" || die "$name: pid(s) ${pids[*]} still alive after SIGKILL"
+    # shellcheck disable=SC2046
+    wait_ports_closed 10 $(b_ports "$name") || die "$name: ports $(b_ports "$name") still open after SIGKILL"
+    log "$name: killed (SIGKILL to ${pids[*]} and their process groups) in $(elapsed "$t")"
+  done
+}
+
 cmd_status() {
   local names name pids rc=0
   names_of "${1:-}"
@@ -777,6 +837,7 @@ main() {
   start) cmd_start "$@" ;;
   stop) cmd_stop "$@" ;;
   restart) cmd_restart "$@" ;;
+  kill) cmd_kill "$@" ;;
   status) cmd_status "$@" ;;
   env) cmd_env ;;
   -h | --help | help) usage ;;

@@ -104,6 +104,46 @@
 // their AMQP type. pubsub.Message.Subject travels as the String attribute
 // "Subject". Header names starting with "x-postroom-" are reserved.
 //
+// # Broker crashes
+//
+// A message whose Send returned nil was confirmed by RabbitMQ, and
+// RabbitMQ confirms a persistent message to a durable queue only once it
+// is written to its store: it survives a crash of the broker process
+// (kill -9) on every queue type. Measured on RabbitMQ 3.10, one node, 16
+// producers sending 20,000 persistent 256-byte messages as fast as
+// confirms came, the broker killed with SIGKILL mid-stream and started
+// again 2.5 s later, 10 runs per queue type: no confirmed message lost on
+// classic queues (the v1 default and v2, with and without a consumer
+// running) or on quorum queues, neither through this driver nor through
+// plain amqp091-go, whose every basic.ack was checked on the wire. So
+// the driver leaves the queue type to Options.QueueType (the broker's
+// default when empty). What a crash costs per queue type:
+//
+//   - Classic queues (stored on one node): nothing confirmed is lost to
+//     a process crash; a queue whose node loses its disk is gone.
+//     Recovery after a crash rebuilds the message store's index (seconds
+//     for a small backlog, longer for millions of messages).
+//   - Quorum queues (Raft log, fsynced before the confirm): nothing
+//     confirmed is lost to a process crash, and in a three-node cluster
+//     (Amazon MQ's cluster deployment) not to the loss of one node.
+//     Publishing costs more disk writes; on one node a quorum queue
+//     protects no more than a classic one. On RabbitMQ before 4.0 a node
+//     restarts after a crash only the queues its Raft directory has saved
+//     to disk (it saves every few minutes): a quorum queue declared
+//     shortly before a crash of its only node does not come back (the
+//     log says "leader not known"), its publishes get no confirm, and
+//     Send fails when its context ends, until the queue is deleted and
+//     declared again. Seen on 3.10 with a queue declared 2 s before the
+//     kill; queues older than the last save recovered in every run.
+//
+// What a crash can do on any queue type is deliver a message twice: a
+// publish whose confirm died with the connection is published again (a
+// second message with the same Message.ID), and a delivery whose ack had
+// not been stored comes again. RabbitMQ flags the second kind as
+// redelivered (ReceiveCount counts it), not the first; a handler that
+// must not act twice drops duplicates by message id. Transient messages
+// and non-durable queues, which this driver never uses, are lost.
+//
 // # Reconnection
 //
 // The driver runs its own reconnect loop rather than amqp091-go's

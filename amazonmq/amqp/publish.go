@@ -162,19 +162,32 @@ func (p *publisher) publish(ctx context.Context, s *session, out []outgoing, idx
 	p.mu.Lock()
 	for k, i := range idx {
 		o := &out[i]
+		if err := o.msg.Headers.Validate(); err != nil {
+			errs[k] = wrapErr("send", err)
+			continue
+		}
 		dc, err := p.ch.PublishWithDeferredConfirmWithContext(ctx, o.exchange, o.key, o.mandatory, false, o.msg)
 		if err == nil {
 			dcs[k] = dc
 			continue
 		}
-		switch {
-		case ctx.Err() != nil:
+		// The headers are valid, so the publish failed writing to the
+		// connection: amqp091 shuts the connection down (a failed write
+		// starts that asynchronously, a failed flush leaves it to the
+		// reader, which sees the same broken socket). The publish is lost
+		// like any unconfirmed one, never a final error while ctx lives:
+		// wait for the channel to close, then publish again on the next
+		// connection.
+		if ctx.Err() == nil {
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+			}
+		}
+		if ctx.Err() != nil {
 			err = ctx.Err()
-		case p.ch.IsClosed():
+		} else {
 			err = p.lostErr()
-		default:
-			errs[k] = wrapErr("send", err)
-			continue
 		}
 		for j := k; j < len(idx); j++ {
 			errs[j] = err

@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,4 +46,46 @@ func TestFaultBrokerRestart(t *testing.T) {
 			return pt.Publish(ctx, pms...)
 		},
 	}.Run(t)
+}
+
+// TestFaultBrokerKill kills each broker with SIGKILL while producers
+// publish QoS 1 messages and a backlog waits in a durable subscription:
+// no message whose Publish returned nil is lost.
+func TestFaultBrokerKill(t *testing.T) {
+	script := testenv.Get(t, "POSTROOM_BROKER_SCRIPT", "scripts/brokers.sh, which the fault test runs to kill and start the brokers")
+	if testing.Short() {
+		t.Skip("the fault test kills the brokers; not in -short mode")
+	}
+	eachBroker(t, func(t *testing.T, url string) {
+		kill := drivertest.Kill{Service: "activemq"}
+		if strings.HasSuffix(t.Name(), "/Mosquitto") {
+			// Mosquitto sends the PUBACKs of a round of its event loop
+			// before it saves its store at the end of the round, so a
+			// kill can lose the publishes in flight: at most the
+			// test's 80.
+			kill = drivertest.Kill{Service: "mosquitto", MayLose: 80,
+				Why: "Mosquitto acknowledges a publish before it saves its store"}
+		}
+		ctx := ctxT(t, time.Minute)
+		prod := dial(t, url, Options{})
+		cons := dial(t, url, Options{})
+		name := "postroom/test/" + uniqueName("kill")
+		pt, err := prod.OpenTopic(ctx, name)
+		require.NoError(t, err)
+		ct, err := cons.OpenTopic(ctx, name)
+		require.NoError(t, err)
+		sub, err := ct.Subscribe(ctx, pubsub.SubscribeOptions{Name: uniqueName("kill")})
+		require.NoError(t, err)
+		defer func() { assert.NoError(t, sub.(pubsub.Unsubscriber).Unsubscribe(context.Background())) }()
+
+		kill.Script, kill.Receiver, kill.MaxBatch = script, sub, MaxBatch
+		kill.Send = func(ctx context.Context, ms []*queue.Message) error {
+			pms := make([]*pubsub.Message, len(ms))
+			for i, m := range ms {
+				pms[i] = &pubsub.Message{Body: m.Body, Attributes: m.Attributes}
+			}
+			return pt.Publish(ctx, pms...)
+		}
+		kill.Run(t)
+	})
 }

@@ -98,6 +98,21 @@
 // connection or subscription ends; ReceiveOptions.VisibilityTimeout is
 // ignored.
 //
+// Broker crashes: ActiveMQ syncs its KahaDB journal before it answers a
+// persistent send (journalDiskSyncStrategy "always", the default), so a
+// message whose Send returned nil survives a crash of the broker: none
+// was lost when ActiveMQ was killed with SIGKILL under load (the test
+// TestFaultBrokerKill). A crash can deliver a message twice. A send
+// whose RECEIPT died with the connection is sent again and both copies
+// are kept: the second is a new message, with ReceiveCount 1. A message
+// delivered before the crash whose ACK the broker had not stored comes
+// again; ActiveMQ flags it redelivered:true (ReceiveCount 2) only when
+// the destination policy persistJMSRedelivered="true" makes it store the
+// flag before each dispatch (one more store write per message; the test
+// broker sets it, TestFaultKillRedelivered). By default it forgets the
+// dispatch and the message comes again with ReceiveCount 1. A handler
+// that must not act twice drops duplicates by message id.
+//
 // Durable subscriptions: with SubscribeOptions.Name the subscription is an
 // ActiveMQ durable subscriber (activemq.subscriptionName), identified by
 // Options.ClientID and the name, so ClientID must be set, stable across

@@ -24,6 +24,10 @@ type Proxy struct {
 	mu    sync.Mutex // guards everything below
 	down  bool
 	conns map[net.Conn]struct{}
+	// trip, when set, is CutAfter's: bytes still to forward to the
+	// upstream before the cut, and the channel closed by the cut.
+	trip    int64
+	tripped chan struct{}
 }
 
 // New starts a proxy to upstream (host:port), stopped when the test ends.
@@ -91,7 +95,7 @@ func (p *Proxy) serve(c net.Conn) {
 	p.mu.Unlock()
 	defer p.drop(u)
 	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(u, c); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(&upstreamWriter{p: p, w: u}, c); done <- struct{}{} }()
 	go func() { _, _ = io.Copy(c, u); done <- struct{}{} }()
 	<-done
 	_ = c.Close()
@@ -114,6 +118,53 @@ func (p *Proxy) Cut() {
 		_ = c.Close()
 	}
 	p.mu.Unlock()
+}
+
+// CutAfter arms a cut in the middle of the traffic: once n more bytes
+// have been forwarded from clients to the upstream (in any connection),
+// the proxy cuts as Cut does. The returned channel is closed after the
+// cut; Restore accepts connections again.
+func (p *Proxy) CutAfter(n int64) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.trip = n
+	p.tripped = make(chan struct{})
+	return p.tripped
+}
+
+// forwarded counts n bytes about to be forwarded upstream and reports
+// how many of them may go: all of them, or fewer when an armed cut trips,
+// with the channel to close once the proxy is cut.
+func (p *Proxy) forwarded(n int) (int, chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tripped == nil || int64(n) < p.trip {
+		p.trip -= int64(n)
+		return n, nil
+	}
+	allowed, tripped := int(p.trip), p.tripped
+	p.tripped = nil
+	return allowed, tripped
+}
+
+// upstreamWriter forwards a client's bytes to the upstream, counting them
+// for CutAfter.
+type upstreamWriter struct {
+	p *Proxy
+	w io.Writer
+}
+
+func (u *upstreamWriter) Write(b []byte) (int, error) {
+	n, tripped := u.p.forwarded(len(b))
+	if tripped == nil {
+		return u.w.Write(b)
+	}
+	if n > 0 {
+		_, _ = u.w.Write(b[:n])
+	}
+	u.p.Cut()
+	close(tripped)
+	return n, net.ErrClosed
 }
 
 // Restore accepts connections again after Cut.

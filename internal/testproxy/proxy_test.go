@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -104,4 +105,50 @@ func TestTLS(t *testing.T) {
 	got, err := roundTrip(c, "over tls")
 	require.NoError(t, err)
 	assert.Equal(t, "over tls\n", got)
+}
+
+func TestCutAfter(t *testing.T) {
+	p := New(t, echo(t))
+	c, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c.Close()
+	got, err := roundTrip(c, "before")
+	require.NoError(t, err)
+	assert.Equal(t, "before\n", got, "bytes before arming do not count")
+
+	cut := p.CutAfter(10)
+	got, err = roundTrip(c, "12345")
+	require.NoError(t, err, "6 of 10 bytes")
+	assert.Equal(t, "12345\n", got)
+	select {
+	case <-cut:
+		t.Fatal("cut before the 10th byte")
+	default:
+	}
+
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	_, err = io.WriteString(c, "abcdefgh\n")
+	require.NoError(t, err)
+	// The connection ends (with at most the 4 bytes forwarded before the
+	// cut echoed back, as the cut races with the echo).
+	rest, _ := io.ReadAll(c)
+	assert.True(t, strings.HasPrefix("abcd", string(rest)), "got %q after the cut", rest)
+	select {
+	case <-cut:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the cut was not signalled")
+	}
+
+	c2, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c2.Close()
+	_, err = roundTrip(c2, "refused")
+	require.Error(t, err, "cut until Restore")
+	p.Restore()
+	c3, err := net.Dial("tcp", p.Addr())
+	require.NoError(t, err)
+	defer c3.Close()
+	got, err = roundTrip(c3, "back")
+	require.NoError(t, err)
+	assert.Equal(t, "back\n", got, "and no cut is armed any more")
 }
