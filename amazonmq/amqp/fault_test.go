@@ -200,10 +200,10 @@ func TestFaultBrokerKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault test kills RabbitMQ; not in -short mode")
 	}
-	opts := Options{QueueType: QueueTypeClassic, Backoff: queue.Backoff{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: queue.EqualJitter}}
+	opts := Options{QueueType: QueueTypeClassic, Backoff: backoff.Exponential{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: backoff.EqualJitter}}
 	prod, cons := dial(t, opts), dial(t, opts)
 	pq := testQueue(t, prod)
-	cq, err := cons.DeclareQueue(t.Context(), pq.Name())
+	cq, err := cons.OpenQueue(t.Context(), pq.Name(), QueueOptions{})
 	require.NoError(t, err)
 	drivertest.Kill{
 		Script: script, Service: "rabbitmq", Receiver: cq, MaxBatch: 20,

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom/backoff"
 	"github.com/postroom/postroom/internal/testproxy"
 	"github.com/postroom/postroom/queue"
 )
@@ -25,7 +26,7 @@ func TestSendCutMidBatch(t *testing.T) {
 	p := testproxy.New(t, u.Host)
 	via := *u
 	via.Host = p.Addr()
-	b := dialURL(t, via.String(), Options{Backoff: queue.BackoffFunc(func(int) time.Duration { return 20 * time.Millisecond })})
+	b := dialURL(t, via.String(), Options{Backoff: backoff.Func(func(int) time.Duration { return 20 * time.Millisecond })})
 	q := testQueue(t, b)
 
 	const (

@@ -51,9 +51,9 @@ func TestFaultBrokerKill(t *testing.T) {
 	name := uniqueName("kill")
 	prod := dial(t, Options{})
 	cons := dial(t, Options{})
-	pq, err := prod.OpenQueue(ctx, name)
+	pq, err := prod.OpenQueue(ctx, name, QueueOptions{})
 	require.NoError(t, err)
-	cq, err := cons.OpenQueue(ctx, name)
+	cq, err := cons.OpenQueue(ctx, name, QueueOptions{})
 	require.NoError(t, err)
 
 	drivertest.Kill{
@@ -75,7 +75,7 @@ func TestFaultKillRedelivered(t *testing.T) {
 	}
 	ctx := ctxT(t, 2*time.Minute)
 	b := dial(t, Options{})
-	q, err := b.OpenQueue(ctx, uniqueName("killflag"))
+	q, err := b.OpenQueue(ctx, uniqueName("killflag"), QueueOptions{})
 	require.NoError(t, err)
 	require.NoError(t, q.Send(ctx, &queue.Message{ID: "flagged", Body: []byte("delivered before the crash")}))
 	first := drivertest.ReceiveN(t, q, 1)[0]

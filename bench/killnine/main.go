@@ -565,7 +565,7 @@ func newPostroomClient(ctx context.Context, c config, name string) (*postroomCli
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.DeclareQueue(ctx, name)
+	q, err := b.OpenQueue(ctx, name, pamqp.QueueOptions{})
 	if err != nil {
 		b.Close()
 		return nil, err
