@@ -29,4 +29,3 @@ func (q *Queue) SetOptions(opts QueueOptions) error {
 	q.broadcast()
 	return nil
 }
-
