@@ -3,12 +3,14 @@ package localaws
 import (
 	"sync"
 	"time"
+
+	"github.com/postroom/postroom/memory"
 )
 
 // region is the resources of one region of the server's account.
 type region struct {
 	name  string
-	world sqsWorld
+	world *memory.World
 
 	mu    sync.Mutex            // guards everything below
 	meta  map[string]*queueMeta // by queue name
@@ -25,7 +27,7 @@ type queueMeta struct {
 }
 
 func newRegion(name, account string) *region {
-	return &region{name: name, world: newQueueSet(name, account), meta: make(map[string]*queueMeta)}
+	return &region{name: name, world: memory.NewWorld(memory.WorldOptions{AccountID: account, Region: name}), meta: make(map[string]*queueMeta)}
 }
 
 func (r *region) close() {

@@ -9,9 +9,9 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/localaws/internal/awsreq"
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/queue"
 )
 
 const (
@@ -203,9 +203,9 @@ func fromBackend(err error) *awsreq.Error {
 		return sqsError(code, msg)
 	}
 	switch {
-	case errors.Is(err, queue.ErrClosed):
+	case errors.Is(err, postroom.ErrClosed):
 		return errNoSuchQueue
-	case errors.Is(err, queue.ErrNotFound):
+	case errors.Is(err, postroom.ErrNotFound):
 		return errNoSuchQueue
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return &awsreq.Error{Code: "RequestCanceled", Status: 499, Message: "The request was canceled."}

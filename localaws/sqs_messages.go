@@ -70,10 +70,7 @@ func sendInput(e *sqsEntry, trace string) (*queue.Message, queue.Attributes, *aw
 		return nil, nil, perr
 	}
 	if given {
-		m.Delay = time.Duration(d) * time.Second
-		if d == 0 {
-			m.Delay = queue.NoDelay
-		}
+		m.Delay = time.Duration(d) * time.Second // 0: the queue's delay, as the Go SDK sends it
 		if d < 0 || d > 900 {
 			return nil, nil, invalidParam(fmt.Sprintf("Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", d))
 		}
@@ -194,6 +191,9 @@ var systemAttrNames = []string{"SenderId", "SentTimestamp", "ApproximateReceiveC
 func (c *sqsCall) receiveMessage() (sqsOutput, *awsreq.Error) {
 	q, _, e := c.queue()
 	if e != nil {
+		if c.s.ctx.Err() != nil {
+			return &receiveOutput{}, nil // the server closed its queues: answer empty
+		}
 		return nil, e
 	}
 	var opts queue.ReceiveOptions
@@ -215,7 +215,7 @@ func (c *sqsCall) receiveMessage() (sqsOutput, *awsreq.Error) {
 	if given {
 		opts.WaitTime = time.Duration(wait) * time.Second
 		if wait == 0 {
-			opts.WaitTime = -1 // an explicit short poll
+			opts.WaitTime = time.Nanosecond // an explicit short poll (0 means the queue default)
 		}
 	}
 	vt, given, e := intParam(c.in.VisibilityTimeout, "VisibilityTimeout")
@@ -299,8 +299,7 @@ func (c *sqsCall) systemAttributes(d *queue.Delivery, names []string) map[string
 		all["MessageGroupId"] = d.GroupID
 	}
 	if src := deadLetterSource(d); src != "" {
-		all["DeadLetterQueueSourceArn"] = strings.Replace(src, ":us-east-1:000000000000:",
-			":"+c.reg.name+":"+c.s.account+":", 1)
+		all["DeadLetterQueueSourceArn"] = src
 	}
 	out := make(map[string]string)
 	for k, v := range all {

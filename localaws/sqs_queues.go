@@ -79,10 +79,10 @@ func (c *sqsCall) applyAttributes(attrs map[string]string, fifo bool, opts *memo
 				}
 				opts.ContentBasedDeduplication = b
 			case "DeduplicationScope":
-				if v != memory.ScopeQueue && v != memory.ScopeMessageGroup {
+				if s := memory.DedupScope(v); s != memory.DedupScopeQueue && s != memory.DedupScopeMessageGroup {
 					return badAttrValue(name)
 				}
-				opts.DeduplicationScope = v
+				opts.DeduplicationScope = memory.DedupScope(v)
 			case "FifoThroughputLimit":
 				if v != "perQueue" && v != "perMessageGroupId" {
 					return badAttrValue(name)
@@ -420,7 +420,7 @@ func (c *sqsCall) attributes(q *memory.Queue, reg *region) map[string]string {
 	if q.FIFO() {
 		a["FifoQueue"] = "true"
 		a["ContentBasedDeduplication"] = strconv.FormatBool(o.ContentBasedDeduplication)
-		a["DeduplicationScope"] = o.DeduplicationScope
+		a["DeduplicationScope"] = string(o.DeduplicationScope)
 		a["FifoThroughputLimit"] = "perQueue"
 	}
 	m := reg.metaOf(q.Name())
