@@ -1,0 +1,116 @@
+// Command postroom runs postroom's tools. Its serve verb is a local AWS
+// endpoint: SQS (AWS JSON 1.0 and Query), SNS (Query) and EventBridge (AWS
+// JSON 1.1) served from memory, for the AWS CLI, the SDKs and the AWS
+// drivers.
+//
+// Usage:
+//
+//	postroom serve [-addr 127.0.0.1:4566] [-account 000000000000] [-access-key KEY -secret-key SECRET] [-v]
+//
+// It prints the endpoint and the environment to use, and stops cleanly on
+// SIGINT or SIGTERM: pending long polls return, requests in flight finish,
+// the listener closes. State lives in memory only: a restart starts empty.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/postroom/postroom/localaws"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "postroom:", err)
+		os.Exit(2)
+	}
+}
+
+const usage = `usage: postroom serve [flags]
+
+Verbs:
+  serve   run a local AWS endpoint (SQS, SNS, EventBridge) in memory
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no verb given")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown verb %q", args[0])
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:4566", "address to listen on")
+	account := fs.String("account", localaws.DefaultAccountID, "account id in queue URLs and ARNs")
+	key := fs.String("access-key", "", "with -secret-key, require SigV4 signatures by this access key")
+	secret := fs.String("secret-key", "", "secret of -access-key")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (*key == "") != (*secret == "") {
+		return errors.New("serve: -access-key and -secret-key go together")
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	srv := localaws.New(localaws.Options{AccountID: *account, AccessKey: *key, SecretKey: *secret, Logger: logger})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + ln.Addr().String()
+	envKey, envSecret := "test", "test"
+	if *key != "" {
+		envKey, envSecret = *key, *secret
+	}
+	fmt.Fprintf(stdout, "postroom: serving SQS, SNS and EventBridge on %s (account %s)\n", url, *account)
+	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_DEFAULT_REGION=us-east-1\n",
+		url, envKey, envSecret)
+	fmt.Fprintf(stdout, "# AWS CLI 2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url %s\n", url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		_ = srv.Close()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	// Long polls return first, then in-flight requests finish.
+	_ = srv.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("serve: shutdown: %w", err)
+	}
+	<-errc // http.ErrServerClosed
+	fmt.Fprintln(stdout, "postroom: stopped")
+	return nil
+}
