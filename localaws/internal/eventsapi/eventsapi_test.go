@@ -206,9 +206,9 @@ func TestTestEventPattern(t *testing.T) {
 	c, _ := setup(t)
 	ev := `{"id":"1","account":"000000000000","source":"app.orders","time":"2024-01-02T03:04:05Z","region":"us-east-1","resources":[],"detail-type":"OrderCreated","detail":{"n":5}}`
 	for pat, want := range map[string]bool{
-		`{"source":["app.orders"]}`:                     true,
-		`{"source":["other"]}`:                          false,
-		`{"detail":{"n":[{"numeric":[">",3]}]}}`:        true,
+		`{"source":["app.orders"]}`:                      true,
+		`{"source":["other"]}`:                           false,
+		`{"detail":{"n":[{"numeric":[">",3]}]}}`:         true,
 		`{"detail-type":[{"prefix":"Order"}],"x":["y"]}`: false,
 	} {
 		out, err := c.TestEventPattern(t.Context(), &eventbridge.TestEventPatternInput{EventPattern: aws.String(pat), Event: aws.String(ev)})
@@ -376,4 +376,3 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
-
