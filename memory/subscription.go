@@ -243,7 +243,7 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	s.active.Store(false)
 	subs := make([]*Subscription, 0, len(t.subs))
 	for _, o := range t.subs {
-		if o != s {
+		if o.arn != s.arn { // SetSubscriptionAttribute may have replaced s
 			subs = append(subs, o)
 		}
 	}
