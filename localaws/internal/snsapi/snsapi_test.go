@@ -167,7 +167,7 @@ func TestSubscribeQueuePublishEnvelope(t *testing.T) {
 	require.Len(t, ds, 1)
 	var env struct {
 		Type, MessageId, TopicArn, Subject, Message, UnsubscribeURL string
-		MessageAttributes                                          map[string]struct{ Type, Value string }
+		MessageAttributes                                           map[string]struct{ Type, Value string }
 	}
 	require.NoError(t, json.Unmarshal(ds[0].Body, &env))
 	assert.Equal(t, "Notification", env.Type)
@@ -414,7 +414,7 @@ func TestWireShapes(t *testing.T) {
 	resp, body := post(url.Values{"Action": {"FlyToTheMoon"}})
 	assert.Equal(t, 400, resp.StatusCode)
 	var e struct {
-		Error struct{ Type, Code, Message string }
+		Error     struct{ Type, Code, Message string }
 		RequestId string
 	}
 	require.NoError(t, xml.Unmarshal([]byte(body), &e))
