@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/postroom/postroom"
 	"maps"
 	"slices"
 	"strconv"
@@ -80,8 +81,8 @@ func (t *Topic) owner() string {
 	return awsAccount
 }
 
-func snsNotFound(op, message string) *queue.Error {
-	return &queue.Error{Op: op, Code: "NotFound", Message: message, Err: queue.ErrNotFound}
+func snsNotFound(op, message string) *postroom.Error {
+	return &postroom.Error{Pkg: "memory", Op: op, Code: "NotFound", Message: message, Kind: postroom.ErrNotFound}
 }
 
 // Attributes returns the topic's attributes as SNS's GetTopicAttributes
@@ -203,7 +204,7 @@ func (t *Topic) Tag(tags map[string]string) error {
 	}
 	maps.Copy(merged, tags)
 	if len(merged) > maxTopicTags {
-		return &queue.Error{Op: op, Code: "TagLimitExceeded", Message: "Could not complete request: tag quota of per resource exceeded", Err: queue.ErrInvalid}
+		return &postroom.Error{Pkg: "memory", Op: op, Code: "TagLimitExceeded", Message: "Could not complete request: tag quota of per resource exceeded", Kind: postroom.ErrInvalid}
 	}
 	t.admin.tags = merged
 	return nil
@@ -244,7 +245,7 @@ func (t *Topic) SubscribeEndpoint(protocol, endpoint string, attrs map[string]st
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.closed {
-		return SubscriptionInfo{}, "", &queue.Error{Op: op, Err: queue.ErrClosed}
+		return SubscriptionInfo{}, "", &postroom.Error{Pkg: "memory", Op: op, Kind: postroom.ErrClosed}
 	}
 	// Subscribing an endpoint again returns its subscription.
 	for _, e := range t.admin.endpoint {

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"context"
+	"github.com/postroom/postroom"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -28,9 +29,9 @@ func TestTopicAttributesAndTags(t *testing.T) {
 	require.NoError(t, tp.SetAttribute("DisplayName", "Orders"))
 	require.NoError(t, tp.SetAttribute("ContentBasedDeduplication", "true"))
 	err = tp.SetAttribute("TopicArn", "x")
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	err = tp.SetAttribute("FifoThroughputScope", "Account")
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	a = tp.Attributes()
 	assert.Equal(t, "Orders", a["DisplayName"])
 	assert.Equal(t, "true", a["ContentBasedDeduplication"])
@@ -56,7 +57,7 @@ func TestTopicAttributesAndTags(t *testing.T) {
 		many[string(rune('A'+i%26))+string(rune('a'+i/26))] = "v"
 	}
 	err = tp.Tag(many)
-	var qe *queue.Error
+	var qe *postroom.Error
 	require.ErrorAs(t, err, &qe)
 	assert.Equal(t, "TagLimitExceeded", qe.Code)
 }
@@ -82,18 +83,18 @@ func TestTopicEndpointSubscriptions(t *testing.T) {
 	assert.Empty(t, token2)
 
 	_, _, err = tp.SubscribeEndpoint("http", "ftp://x", nil)
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	_, _, err = tp.SubscribeEndpoint("carrier-pigeon", "x", nil)
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	_, _, err = tp.SubscribeEndpoint("email", "a@example.com", map[string]string{"FilterPolicy": `{"kind":"a"}`})
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 
 	a := tp.Attributes()
 	assert.Equal(t, "1", a["SubscriptionsPending"])
 	assert.Equal(t, "1", a["SubscriptionsConfirmed"])
 
 	_, err = tp.ConfirmSubscription("bad")
-	assert.ErrorIs(t, err, queue.ErrInvalid)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
 	arn, err := tp.ConfirmSubscription(token)
 	require.NoError(t, err)
 	assert.Equal(t, info.ARN, arn)
@@ -107,7 +108,7 @@ func TestTopicEndpointSubscriptions(t *testing.T) {
 
 	assert.Len(t, tp.Subscriptions(), 2)
 	require.NoError(t, tp.UnsubscribeARN(arn))
-	assert.ErrorIs(t, tp.UnsubscribeARN(arn), queue.ErrNotFound)
+	assert.ErrorIs(t, tp.UnsubscribeARN(arn), postroom.ErrNotFound)
 	assert.Len(t, tp.Subscriptions(), 1)
 	assert.Equal(t, "1", tp.Attributes()["SubscriptionsDeleted"])
 }
@@ -152,9 +153,9 @@ func TestSetSubscriptionAttributeChangesDelivery(t *testing.T) {
 	assert.Equal(t, q.ARN(), info.Endpoint)
 
 	err = tp.SetSubscriptionAttribute(arn, "FilterPolicy", `{"kind":"a"}`, nil)
-	assert.ErrorIs(t, err, queue.ErrInvalid)
-	assert.ErrorIs(t, tp.SetSubscriptionAttribute(arn, "Nope", "x", nil), queue.ErrInvalid)
-	assert.ErrorIs(t, tp.SetSubscriptionAttribute(tp.ARN()+":missing", "RawMessageDelivery", "true", nil), queue.ErrNotFound)
+	assert.ErrorIs(t, err, postroom.ErrInvalid)
+	assert.ErrorIs(t, tp.SetSubscriptionAttribute(arn, "Nope", "x", nil), postroom.ErrInvalid)
+	assert.ErrorIs(t, tp.SetSubscriptionAttribute(tp.ARN()+":missing", "RawMessageDelivery", "true", nil), postroom.ErrNotFound)
 
 	// A redrive policy sends what cannot be delivered to its queue: a raw
 	// delivery of more than 10 attributes.

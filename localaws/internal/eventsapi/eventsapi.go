@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/postroom/postroom"
 	"math"
 	"net/http"
 	"strings"
@@ -22,7 +23,6 @@ import (
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/localaws/internal/svcerr"
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/queue"
 )
 
 // World is what the protocol layer needs of a memory world: its buses, and
@@ -70,11 +70,11 @@ func fromErr(err error) *apiError {
 			code = "InvalidEventPatternException"
 		case errors.Is(err, eventbus.ErrLimitExceeded):
 			code = "LimitExceededException"
-		case errors.Is(kind, queue.ErrNotFound):
+		case errors.Is(kind, postroom.ErrNotFound):
 			code = "ResourceNotFoundException"
-		case errors.Is(kind, queue.ErrExists):
+		case errors.Is(kind, postroom.ErrExists):
 			code = "ResourceAlreadyExistsException"
-		case errors.Is(kind, queue.ErrInvalid), errors.Is(kind, queue.ErrTooLarge), errors.Is(kind, queue.ErrTooManyEntries):
+		case errors.Is(kind, postroom.ErrInvalid), errors.Is(kind, postroom.ErrTooLarge), errors.Is(kind, postroom.ErrTooManyEntries):
 			code = "ValidationException"
 		case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 			return &apiError{Type: "InternalException", Message: "the request was cancelled", Status: http.StatusInternalServerError}

@@ -4,12 +4,12 @@
 package fakeworld
 
 import (
+	"github.com/postroom/postroom"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/queue"
 )
 
 // World holds queues, topics and buses by name.
@@ -30,7 +30,7 @@ func New() *World {
 }
 
 func notFound(what string) error {
-	return &queue.Error{Op: "lookup", Code: "NotFound", Message: what + " does not exist", Err: queue.ErrNotFound}
+	return &postroom.Error{Pkg: "memory", Op: "lookup", Code: "NotFound", Message: what + " does not exist", Kind: postroom.ErrNotFound}
 }
 
 // Close closes everything.

@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/postroom/postroom"
 	"net/url"
 	"strconv"
 
 	"github.com/postroom/postroom/pubsub"
-	"github.com/postroom/postroom/queue"
 )
 
 // message reads one message's parameters: "<prefix>Message",
@@ -63,7 +63,7 @@ func (s *server) publish(ctx context.Context, form url.Values) (*response, error
 		return nil, err
 	}
 	if err := t.Publish(ctx, m); err != nil {
-		var be *queue.BatchError
+		var be *postroom.BatchError
 		if errors.As(err, &be) && len(be.Errs) == 1 {
 			return nil, be.Errs[0]
 		}
@@ -129,7 +129,7 @@ func (s *server) publishBatch(ctx context.Context, form url.Values) (*response, 
 	}
 	if len(msgs) > 0 {
 		if err := t.Publish(ctx, msgs...); err != nil {
-			var be *queue.BatchError
+			var be *postroom.BatchError
 			if !errors.As(err, &be) {
 				return nil, err
 			}

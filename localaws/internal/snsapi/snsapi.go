@@ -15,6 +15,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/postroom/postroom"
 	"io"
 	"net/http"
 	"net/url"
@@ -22,7 +23,6 @@ import (
 
 	"github.com/postroom/postroom/localaws/internal/svcerr"
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/queue"
 )
 
 // World is what the protocol layer needs of a memory world: its topics,
@@ -89,11 +89,11 @@ func ErrorOf(err error) *Error {
 	code, msg, kind := svcerr.Of(err)
 	if code == "" {
 		switch {
-		case errors.Is(kind, queue.ErrNotFound), errors.Is(kind, queue.ErrClosed):
+		case errors.Is(kind, postroom.ErrNotFound), errors.Is(kind, postroom.ErrClosed):
 			code, msg = "NotFound", "Topic does not exist"
-		case errors.Is(kind, queue.ErrInvalid), errors.Is(kind, queue.ErrTooLarge):
+		case errors.Is(kind, postroom.ErrInvalid), errors.Is(kind, postroom.ErrTooLarge):
 			code = "InvalidParameter"
-		case errors.Is(kind, queue.ErrTooManyEntries):
+		case errors.Is(kind, postroom.ErrTooManyEntries):
 			code = "TooManyEntriesInBatchRequest"
 		default:
 			code = "InternalError"

@@ -6,19 +6,19 @@ package svcerr
 import (
 	"errors"
 
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom"
 )
 
 // Of returns the service's error code and message carried by err, and the
 // sentinel it matches; code is "" when err carries none.
 func Of(err error) (code, message string, kind error) {
-	var qe *queue.Error
-	if errors.As(err, &qe) {
-		msg := qe.Message
-		if msg == "" && qe.Cause != nil {
-			msg = qe.Cause.Error()
+	var pe *postroom.Error
+	if errors.As(err, &pe) {
+		msg := pe.Message
+		if msg == "" && pe.Err != nil {
+			msg = pe.Err.Error()
 		}
-		return qe.Code, msg, qe.Err
+		return pe.Code, msg, pe.Kind
 	}
 	return "", err.Error(), nil
 }
