@@ -137,6 +137,9 @@ func Actions() []string {
 // without the "AWSEvents." prefix) and body the router has read, against
 // world, for the region and account of the request's credentials.
 func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, action string, body []byte, world World, region, account string) {
+	if w.Header().Get("X-Amzn-Requestid") == "" {
+		w.Header().Set("X-Amzn-Requestid", newID())
+	}
 	out, err := Handle(ctx, action, body, world, region, account)
 	if err != nil {
 		writeError(w, fromErr(err))
