@@ -341,6 +341,8 @@ func TestUnknownActionAndMalformedBody(t *testing.T) {
 		rec := httptest.NewRecorder()
 		eventsapi.Serve(context.Background(), rec, httptest.NewRequest("POST", "/", nil), tc.action, []byte(tc.body), w, "us-east-1", "000000000000")
 		assert.Equal(t, http.StatusBadRequest, rec.Code, tc.action)
+		assert.Regexp(t, `^[0-9a-f-]{36}$`, rec.Header().Get("X-Amzn-Requestid"))
+		assert.Equal(t, "application/x-amz-json-1.1", rec.Header().Get("Content-Type"))
 		var e struct {
 			Type    string `json:"__type"`
 			Message string `json:"message"`

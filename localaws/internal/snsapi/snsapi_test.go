@@ -225,6 +225,30 @@ func TestSubscribeQueuePublishEnvelope(t *testing.T) {
 	require.ErrorAs(t, err, &nf)
 }
 
+func TestPublishMessageStructureJSON(t *testing.T) {
+	c, w, _ := setup(t)
+	ctx := t.Context()
+	q, err := w.NewQueue("structured", memory.QueueOptions{})
+	require.NoError(t, err)
+	tp, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("events")})
+	require.NoError(t, err)
+	_, err = c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: tp.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(q.ARN()),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}})
+	require.NoError(t, err)
+	for _, m := range []string{`{"default":"d","sqs":"for sqs","email":"e"}`, `{"default":"only default"}`} {
+		_, err = c.Publish(ctx, &sns.PublishInput{TopicArn: tp.TopicArn, Message: aws.String(m), MessageStructure: aws.String("json")})
+		require.NoError(t, err)
+	}
+	ds := receive(t, q)
+	require.Len(t, ds, 2)
+	assert.Equal(t, "for sqs", string(ds[0].Body))
+	assert.Equal(t, "only default", string(ds[1].Body))
+	_, err = c.Publish(ctx, &sns.PublishInput{TopicArn: tp.TopicArn, Message: aws.String(`{"sqs":"x"}`), MessageStructure: aws.String("json")})
+	var ip *types.InvalidParameterException
+	require.ErrorAs(t, err, &ip)
+	assert.Contains(t, ip.ErrorMessage(), "No default entry")
+}
+
 func TestSubscriptionRedrivePolicy(t *testing.T) {
 	c, w, _ := setup(t)
 	ctx := t.Context()
