@@ -121,6 +121,7 @@ func init() {
 		"StartReplay":           (*server).startReplay,
 		"DescribeReplay":        (*server).describeReplay,
 		"ListReplays":           (*server).listReplays,
+		"CancelReplay":          (*server).cancelReplay,
 	}
 }
 

@@ -318,6 +318,8 @@ func TestArchiveAndReplay(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, types.ReplayStateCompleted, dr.State)
 	assert.Equal(t, aws.ToString(ca.ArchiveArn), aws.ToString(dr.EventSourceArn))
+	_, err = c.CancelReplay(ctx, &eventbridge.CancelReplayInput{ReplayName: aws.String("r1")})
+	require.ErrorAs(t, err, new(*types.IllegalStatusException), "a completed replay cannot be cancelled")
 	lr, err := c.ListReplays(ctx, &eventbridge.ListReplaysInput{})
 	require.NoError(t, err)
 	require.Len(t, lr.Replays, 1)
@@ -377,4 +379,32 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("%s: invalid JSON %q", action, out)
 		}
 	})
+}
+
+func TestFIFOQueueTargetNeedsGroup(t *testing.T) {
+	c, w := setup(t)
+	ctx := t.Context()
+	q, err := w.NewQueue("orders.fifo", memory.QueueOptions{ContentBasedDeduplication: true})
+	require.NoError(t, err)
+	_, err = c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["s"]}`)})
+	require.NoError(t, err)
+	_, err = c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: []types.Target{{Id: aws.String("q"), Arn: aws.String(q.ARN())}}})
+	var ge interface{ ErrorCode() string }
+	require.ErrorAs(t, err, &ge)
+	assert.Equal(t, "ValidationException", ge.ErrorCode())
+	_, err = c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: []types.Target{{Id: aws.String("q"), Arn: aws.String(q.ARN()),
+		SqsParameters: &types.SqsParameters{MessageGroupId: aws.String("g1")}}}})
+	require.NoError(t, err)
+	// The bus may be named by ARN.
+	_, err = c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{{Source: aws.String("s"), DetailType: aws.String("t"),
+		Detail: aws.String(`{}`), EventBusName: aws.String("arn:aws:events:us-east-1:000000000000:event-bus/default")}}})
+	require.NoError(t, err)
+	ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	assert.Equal(t, "g1", ds[0].GroupID)
+	lt, err := c.ListTargetsByRule(ctx, &eventbridge.ListTargetsByRuleInput{Rule: aws.String("r")})
+	require.NoError(t, err)
+	require.Len(t, lt.Targets, 1)
+	assert.Equal(t, "g1", aws.ToString(lt.Targets[0].SqsParameters.MessageGroupId))
 }

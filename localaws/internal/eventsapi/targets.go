@@ -465,6 +465,20 @@ func (s *server) describeReplay(ctx context.Context, body []byte) (any, error) {
 	return r, nil
 }
 
+// cancelReplay cancels a replay that is still running; memory replays
+// complete within StartReplay, so there is never one to cancel.
+func (s *server) cancelReplay(ctx context.Context, body []byte) (any, error) {
+	var in struct{ ReplayName string }
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	r, ok := s.findReplay(ctx, in.ReplayName)
+	if !ok {
+		return nil, notFound("Replay %s does not exist.", in.ReplayName)
+	}
+	return nil, &apiError{Type: "IllegalStatusException", Message: "Replay " + in.ReplayName + " is not in a valid state for this operation. Current state: " + r.State + ".", Status: 400}
+}
+
 func (s *server) listReplays(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		NamePrefix     string
