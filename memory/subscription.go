@@ -245,6 +245,8 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	for _, o := range t.subs {
 		if o.arn != s.arn { // SetSubscriptionAttribute may have replaced s
 			subs = append(subs, o)
+		} else {
+			o.active.Store(false)
 		}
 	}
 	t.subs = subs

@@ -507,8 +507,8 @@ func (t *Topic) SetSubscriptionAttribute(arn, name, value string, deadLetter que
 }
 
 // replaceSub swaps s for a subscription with the same identity and new
-// options, so that a publish in progress sees either the old options or
-// the new ones, never a mix. Called with t.mu held.
+// options, so that a publish sees either the old options or the new ones,
+// never a mix, and loses nothing. Called with t.mu held.
 func (t *Topic) replaceSub(s *Subscription, opts SubscriptionOptions) error {
 	ns := &Subscription{topic: t, arn: s.arn, queue: s.queue, fn: s.fn, opts: opts, owned: s.owned, name: s.name}
 	if err := ns.setFilter(opts.FilterPolicy, opts.FilterPolicyScope); err != nil {
@@ -526,6 +526,7 @@ func (t *Topic) replaceSub(s *Subscription, opts SubscriptionOptions) error {
 	if s.name != "" && t.named[s.name] == s {
 		t.named[s.name] = ns
 	}
-	s.active.Store(false)
+	// s stays active: a publish that took the list before the swap
+	// delivers through it, with the old options.
 	return nil
 }

@@ -175,3 +175,47 @@ func TestSetSubscriptionAttributeChangesDelivery(t *testing.T) {
 	require.NoError(t, sub.Unsubscribe(ctx))
 	assert.Empty(t, tp.Subscriptions())
 }
+
+// TestSetSubscriptionAttributeDuringPublish changes a subscription while
+// messages are published: each message is delivered exactly once, raw or
+// in the envelope, never lost to the swap.
+func TestSetSubscriptionAttributeDuringPublish(t *testing.T) {
+	ctx := context.Background()
+	tp, err := memory.NewTopic("admin-race", memory.TopicOptions{})
+	require.NoError(t, err)
+	defer tp.Close()
+	q, err := memory.NewQueue("admin-race-q", memory.QueueOptions{})
+	require.NoError(t, err)
+	defer q.Close()
+	sub, err := tp.SubscribeQueue(q, memory.SubscriptionOptions{})
+	require.NoError(t, err)
+
+	const n = 200
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range n {
+			if err := tp.Publish(ctx, &pubsub.Message{Body: []byte("m")}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	raw := false
+	for range 50 {
+		raw = !raw
+		require.NoError(t, tp.SetSubscriptionAttribute(sub.ARN(), "RawMessageDelivery", map[bool]string{true: "true", false: "false"}[raw], nil))
+	}
+	<-done
+	got := 0
+	for {
+		ds, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10})
+		require.NoError(t, err)
+		if len(ds) == 0 {
+			break
+		}
+		got += len(ds)
+		require.NoError(t, q.Ack(ctx, ds...))
+	}
+	assert.Equal(t, n, got)
+}
