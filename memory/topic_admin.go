@@ -73,13 +73,8 @@ type SubscriptionInfo struct {
 	Attributes map[string]string
 }
 
-// owner returns the account of the topic's ARN.
-func (t *Topic) owner() string {
-	if p := strings.Split(t.ARN(), ":"); len(p) > 4 {
-		return p[4]
-	}
-	return awsAccount
-}
+// owner returns the account of the topic's world.
+func (t *Topic) owner() string { return t.world.AccountID() }
 
 func snsNotFound(op, message string) *postroom.Error {
 	return &postroom.Error{Pkg: "memory", Op: op, Code: "NotFound", Message: message, Kind: postroom.ErrNotFound}
@@ -112,7 +107,7 @@ func (t *Topic) Attributes() map[string]string {
 	if t.fifo {
 		out["FifoTopic"] = "true"
 		out["ContentBasedDeduplication"] = strconv.FormatBool(t.opts.ContentBasedDeduplication)
-		out["FifoThroughputScope"] = t.opts.DeduplicationScope
+		out["FifoThroughputScope"] = string(t.opts.DeduplicationScope)
 	}
 	if t.opts.MaxMessageSize != DefaultTopicMessageSize {
 		out["MaximumMessageSize"] = strconv.Itoa(t.opts.MaxMessageSize)
@@ -166,10 +161,10 @@ func (t *Topic) SetAttribute(name, value string) error {
 		if !t.fifo {
 			return snsInvalid(op, "Invalid parameter: Attributes Reason: FifoThroughputScope is only for FIFO topics")
 		}
-		if value != TopicScopeTopic && value != TopicScopeMessageGroup {
+		if v := TopicDedupScope(value); v != TopicDedupScopeTopic && v != TopicDedupScopeMessageGroup {
 			return snsInvalid(op, "Invalid parameter: Attributes Reason: FifoThroughputScope: Invalid value ["+value+"]. Please use either Topic or MessageGroup")
 		}
-		t.opts.DeduplicationScope = value
+		t.opts.DeduplicationScope = TopicDedupScope(value)
 		return nil
 	default:
 		return snsInvalid(op, "Invalid parameter: AttributeName")
@@ -354,11 +349,14 @@ func (t *Topic) endpointByARN(arn string) *endpointSub {
 
 func (t *Topic) subInfo(s *Subscription) SubscriptionInfo {
 	in := SubscriptionInfo{ARN: s.arn, TopicARN: t.ARN(), Owner: t.owner(), Protocol: "sqs"}
-	if s.queue != nil {
+	switch {
+	case s.qarn != "":
+		in.Endpoint = s.qarn
+	case s.queue != nil:
 		in.Endpoint = s.queue.ARN()
-	} else {
+	default:
 		in.Protocol = "lambda"
-		in.Endpoint = "arn:aws:lambda:" + region + ":" + t.owner() + ":function:subscription-" + s.arn[strings.LastIndexByte(s.arn, ':')+1:]
+		in.Endpoint = "arn:aws:lambda:" + t.world.Region() + ":" + t.owner() + ":function:subscription-" + s.arn[strings.LastIndexByte(s.arn, ':')+1:]
 	}
 	a := map[string]string{
 		"SubscriptionArn":              s.arn,
@@ -510,7 +508,7 @@ func (t *Topic) SetSubscriptionAttribute(arn, name, value string, deadLetter que
 // options, so that a publish sees either the old options or the new ones,
 // never a mix, and loses nothing. Called with t.mu held.
 func (t *Topic) replaceSub(s *Subscription, opts SubscriptionOptions) error {
-	ns := &Subscription{topic: t, arn: s.arn, queue: s.queue, fn: s.fn, opts: opts, owned: s.owned, name: s.name}
+	ns := &Subscription{topic: t, arn: s.arn, queue: s.queue, qarn: s.qarn, fn: s.fn, opts: opts, owned: s.owned, name: s.name}
 	if err := ns.setFilter(opts.FilterPolicy, opts.FilterPolicyScope); err != nil {
 		return err
 	}

@@ -25,17 +25,6 @@ import (
 	"github.com/postroom/postroom/memory"
 )
 
-// World is what the protocol layer needs of a memory world: its buses, and
-// its queues and topics by ARN for targets. *memory.World implements it.
-type World interface {
-	Bus(name string) (*memory.Bus, error)
-	NewBus(name string, opts memory.BusOptions) (*memory.Bus, error)
-	Buses(prefix string) []*memory.Bus
-	DeleteBus(name string) error
-	QueueByARN(arn string) (*memory.Queue, error)
-	TopicByARN(arn string) (*memory.Topic, error)
-}
-
 // MaxBody is the largest request body accepted: ten 1 MB entries of
 // PutEvents plus the JSON around them.
 const MaxBody = 11 << 20
@@ -87,7 +76,7 @@ func fromErr(err error) *apiError {
 
 // server answers one request.
 type server struct {
-	world   World
+	world   *memory.World
 	region  string
 	account string
 }
@@ -137,7 +126,7 @@ func Actions() []string {
 // Serve answers one EventBridge request whose action (from X-Amz-Target,
 // without the "AWSEvents." prefix) and body the router has read, against
 // world, for the region and account of the request's credentials.
-func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, action string, body []byte, world World, region, account string) {
+func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, action string, body []byte, world *memory.World, region, account string) {
 	if w.Header().Get("X-Amzn-Requestid") == "" {
 		w.Header().Set("X-Amzn-Requestid", newID())
 	}
@@ -153,7 +142,7 @@ func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, action s
 
 // Handle runs one action and returns the JSON response body, or an error
 // that Serve writes as EventBridge's error (a *Error).
-func Handle(ctx context.Context, action string, body []byte, world World, region, account string) ([]byte, error) {
+func Handle(ctx context.Context, action string, body []byte, world *memory.World, region, account string) ([]byte, error) {
 	h, ok := actions[action]
 	if !ok {
 		return nil, &apiError{Type: "UnknownOperationException", Message: "The action " + action + " is not valid for this web service.", Status: http.StatusBadRequest}

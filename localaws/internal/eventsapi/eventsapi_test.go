@@ -19,7 +19,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/postroom/postroom/localaws/internal/eventsapi"
-	"github.com/postroom/postroom/localaws/internal/fakeworld"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
@@ -27,9 +26,9 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // setup starts a test router that hands AWSEvents.* requests to Serve.
-func setup(t *testing.T) (*eventbridge.Client, *fakeworld.World) {
+func setup(t *testing.T) (*eventbridge.Client, *memory.World) {
 	t.Helper()
-	w := fakeworld.New()
+	w := memory.NewWorld(memory.WorldOptions{})
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		action, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), "AWSEvents.")
 		if !ok {
@@ -332,7 +331,7 @@ func TestArchiveAndReplay(t *testing.T) {
 }
 
 func TestUnknownActionAndMalformedBody(t *testing.T) {
-	w := fakeworld.New()
+	w := memory.NewWorld(memory.WorldOptions{})
 	defer w.Close()
 	for _, tc := range []struct{ action, body, want string }{
 		{"CreateConnection", `{}`, "UnknownOperationException"},
@@ -361,7 +360,7 @@ func FuzzHandle(f *testing.F) {
 	f.Add("PutTargets", []byte(`{"Rule":"r","Targets":[{"Id":"a","Arn":"arn:aws:sqs:us-east-1:000000000000:q","InputTransformer":{"InputPathsMap":{"a":"$.detail"},"InputTemplate":"<a>"}}]}`))
 	f.Add("TestEventPattern", []byte(`{"EventPattern":"{}","Event":"{}"}`))
 	f.Add("StartReplay", []byte(`{"ReplayName":"x","EventSourceArn":"arn:aws:events:us-east-1:000000000000:archive/a","EventStartTime":1.5}`))
-	w := fakeworld.New()
+	w := memory.NewWorld(memory.WorldOptions{})
 	defer w.Close()
 	if _, err := w.NewQueue("q", memory.QueueOptions{}); err != nil {
 		f.Fatal(err)
@@ -407,4 +406,21 @@ func TestFIFOQueueTargetNeedsGroup(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, lt.Targets, 1)
 	assert.Equal(t, "g1", aws.ToString(lt.Targets[0].SqsParameters.MessageGroupId))
+}
+
+// TestTargetQueueMadeLater puts a target for a queue that does not exist
+// yet: EventBridge resolves the target's ARN at each delivery.
+func TestTargetQueueMadeLater(t *testing.T) {
+	c, w := setup(t)
+	ctx := t.Context()
+	_, err := c.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String("r"), EventPattern: aws.String(`{"source":["s"]}`)})
+	require.NoError(t, err)
+	_, err = c.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String("r"), Targets: []types.Target{{Id: aws.String("q"),
+		Arn: aws.String("arn:aws:sqs:us-east-1:000000000000:later"), InputPath: aws.String("$.detail")}}})
+	require.NoError(t, err)
+	q, err := w.NewQueue("later", memory.QueueOptions{})
+	require.NoError(t, err)
+	_, err = c.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []types.PutEventsRequestEntry{{Source: aws.String("s"), DetailType: aws.String("t"), Detail: aws.String(`{"n":1}`)}}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{`{"n":1}`}, receive(t, q))
 }

@@ -11,8 +11,6 @@ import (
 
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/memory"
-	"github.com/postroom/postroom/pubsub"
-	"github.com/postroom/postroom/queue"
 )
 
 // target is a Target as the JSON protocol writes it.
@@ -46,25 +44,14 @@ type failedEntry struct {
 	ErrorMessage string
 }
 
-// toTarget resolves a target's ARNs in the world: a queue or topic of the
-// world is delivered to directly; another ARN is kept as it is.
+// toTarget converts a target. Queues and topics are named by ARN and, as on
+// EventBridge, found in the world at each delivery; a dead-letter queue
+// must exist when the target is put.
 func (s *server) toTarget(t target) (eventbus.Target, error) {
-	out := eventbus.Target{ID: t.Id, Input: t.Input, InputPath: t.InputPath}
-	switch {
-	case strings.HasPrefix(t.Arn, "arn:aws:sqs:"):
-		if q, err := s.world.QueueByARN(t.Arn); err == nil {
-			out.Queue = q
-		}
-	case strings.HasPrefix(t.Arn, "arn:aws:sns:"):
-		if tp, err := s.world.TopicByARN(t.Arn); err == nil {
-			out.Topic = tp
-		}
-	case t.Arn == "":
-		return out, validation("1 validation error detected: Value null at 'targets.member.arn' failed to satisfy constraint: Member must not be null")
+	if t.Arn == "" {
+		return eventbus.Target{}, validation("1 validation error detected: Value null at 'targets.member.arn' failed to satisfy constraint: Member must not be null")
 	}
-	if out.Queue == nil && out.Topic == nil {
-		out.ARN = t.Arn
-	}
+	out := eventbus.Target{ID: t.Id, ARN: t.Arn, Input: t.Input, InputPath: t.InputPath}
 	if t.InputTransformer != nil {
 		out.InputTransformer = &eventbus.InputTransformer{InputPathsMap: t.InputTransformer.InputPathsMap, InputTemplate: t.InputTransformer.InputTemplate}
 	}
@@ -520,8 +507,3 @@ func newID() string {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-var (
-	_ queue.Sender     = (*memory.Queue)(nil)
-	_ pubsub.Publisher = (*memory.Topic)(nil)
-)

@@ -25,18 +25,6 @@ import (
 	"github.com/postroom/postroom/memory"
 )
 
-// World is what the protocol layer needs of a memory world: its topics,
-// and its queues by ARN for sqs subscriptions. *memory.World implements
-// it.
-type World interface {
-	NewTopic(name string, opts memory.TopicOptions) (*memory.Topic, error)
-	Topic(name string) (*memory.Topic, error)
-	TopicByARN(arn string) (*memory.Topic, error)
-	Topics(prefix string) []*memory.Topic
-	DeleteTopic(name string) error
-	QueueByARN(arn string) (*memory.Queue, error)
-}
-
 // Namespace is SNS's XML namespace.
 const Namespace = "http://sns.amazonaws.com/doc/2010-03-31/"
 
@@ -138,7 +126,7 @@ func Actions() []string {
 }
 
 type server struct {
-	world   World
+	world   *memory.World
 	region  string
 	account string
 }
@@ -146,7 +134,7 @@ type server struct {
 // Serve answers one SNS request whose form the router has parsed (Action,
 // Version and the parameters), against world, for the region and account
 // of the request's credentials.
-func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, form url.Values, world World, region, account string) {
+func Serve(ctx context.Context, w http.ResponseWriter, r *http.Request, form url.Values, world *memory.World, region, account string) {
 	id := requestID(w)
 	out, err := Handle(ctx, form, world, region, account, id)
 	w.Header().Set("Content-Type", "text/xml")
@@ -172,7 +160,7 @@ func requestID(w http.ResponseWriter) string {
 
 // Handle runs one action and returns its response document, or an error
 // that Serve writes as an ErrorResponse (see ErrorOf).
-func Handle(ctx context.Context, form url.Values, world World, region, account, requestID string) ([]byte, error) {
+func Handle(ctx context.Context, form url.Values, world *memory.World, region, account, requestID string) ([]byte, error) {
 	action := form.Get("Action")
 	h, ok := actions[action]
 	if !ok {

@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
-	"github.com/postroom/postroom/localaws/internal/fakeworld"
 	"github.com/postroom/postroom/localaws/internal/snsapi"
 	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
@@ -29,7 +28,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // router is a tiny stand-in for the endpoint's router: SNS Query requests
 // to Serve.
-func router(w snsapi.World) http.Handler {
+func router(w *memory.World) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
 			http.Error(rw, err.Error(), http.StatusBadRequest)
@@ -43,9 +42,9 @@ func router(w snsapi.World) http.Handler {
 	})
 }
 
-func setup(t *testing.T) (*sns.Client, *fakeworld.World, *httptest.Server) {
+func setup(t *testing.T) (*sns.Client, *memory.World, *httptest.Server) {
 	t.Helper()
-	w := fakeworld.New()
+	w := memory.NewWorld(memory.WorldOptions{})
 	srv := httptest.NewServer(router(w))
 	t.Cleanup(func() { srv.Close(); w.Close() })
 	c := sns.New(sns.Options{
@@ -477,7 +476,7 @@ func FuzzHandle(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	w := fakeworld.New()
+	w := memory.NewWorld(memory.WorldOptions{})
 	defer w.Close()
 	if _, err := w.NewQueue("q", memory.QueueOptions{}); err != nil {
 		f.Fatal(err)
@@ -505,4 +504,38 @@ func FuzzHandle(f *testing.F) {
 			t.Fatalf("%q: response is not XML: %v", raw, err)
 		}
 	})
+}
+
+// TestWorldRegionAndLateQueue runs against a world of another account and
+// region, and subscribes a queue that is made only after the subscription:
+// SNS finds a subscribed queue by its ARN at each delivery.
+func TestWorldRegionAndLateQueue(t *testing.T) {
+	w := memory.NewWorld(memory.WorldOptions{AccountID: "123456789012", Region: "eu-west-1"})
+	srv := httptest.NewServer(router(w))
+	t.Cleanup(func() { srv.Close(); w.Close() })
+	c := sns.New(sns.Options{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("123456789012", "secret", ""),
+		BaseEndpoint: aws.String(srv.URL), HTTPClient: srv.Client()})
+	ctx := t.Context()
+	tp, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("events")})
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:sns:eu-west-1:123456789012:events", aws.ToString(tp.TopicArn))
+	qarn := "arn:aws:sqs:eu-west-1:123456789012:later"
+	sub, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: tp.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(qarn),
+		Attributes: map[string]string{"RawMessageDelivery": "true"}, ReturnSubscriptionArn: true})
+	require.NoError(t, err)
+	ga, err := c.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn})
+	require.NoError(t, err)
+	assert.Equal(t, qarn, ga.Attributes["Endpoint"])
+	assert.Equal(t, "123456789012", ga.Attributes["Owner"])
+
+	q, err := w.NewQueue("later", memory.QueueOptions{})
+	require.NoError(t, err)
+	_, err = c.Publish(ctx, &sns.PublishInput{TopicArn: tp.TopicArn, Message: aws.String("hello")})
+	require.NoError(t, err)
+	ds := receive(t, q)
+	require.Len(t, ds, 1)
+	assert.Equal(t, "hello", string(ds[0].Body))
+
+	_, err = c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: tp.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String("arn:aws:sqs:us-east-1:000000000000:elsewhere")})
+	require.ErrorAs(t, err, new(*types.InvalidParameterException), "a queue ARN outside the world")
 }

@@ -68,7 +68,7 @@ func (s *server) createTopic(ctx context.Context, form url.Values) (*response, e
 		}
 		opts.ContentBasedDeduplication = b
 	}
-	opts.DeduplicationScope = attrs["FifoThroughputScope"]
+	opts.DeduplicationScope = memory.TopicDedupScope(attrs["FifoThroughputScope"])
 	if v, ok := attrs["MaximumMessageSize"]; ok {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -220,10 +220,6 @@ func (s *server) subscribe(ctx context.Context, form url.Values) (*response, err
 		return result().el("SubscriptionArn", arn), nil
 	}
 
-	q, err := s.world.QueueByARN(endpoint)
-	if err != nil {
-		return nil, invalid("Invalid parameter: SQS endpoint ARN")
-	}
 	// Subscribing a queue again returns its subscription.
 	for _, sub := range t.Subscriptions() {
 		if sub.Protocol == "sqs" && sub.Endpoint == endpoint {
@@ -246,7 +242,7 @@ func (s *server) subscribe(ctx context.Context, form url.Values) (*response, err
 		}
 		opts.RawDelivery = b
 	}
-	sub, err := t.SubscribeQueue(q, opts)
+	sub, err := t.SubscribeQueueARN(endpoint, opts)
 	if err != nil {
 		return nil, err
 	}
