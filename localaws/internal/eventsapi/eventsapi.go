@@ -59,7 +59,7 @@ func fromErr(err error) *apiError {
 			code = "InvalidEventPatternException"
 		case errors.Is(err, eventbus.ErrLimitExceeded):
 			code = "LimitExceededException"
-		case errors.Is(kind, postroom.ErrNotFound):
+		case errors.Is(kind, postroom.ErrNotFound), errors.Is(kind, postroom.ErrClosed):
 			code = "ResourceNotFoundException"
 		case errors.Is(kind, postroom.ErrExists):
 			code = "ResourceAlreadyExistsException"

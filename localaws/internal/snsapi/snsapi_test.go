@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -386,6 +387,34 @@ func TestEndpointSubscriptionPendingThenConfirmed(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: tp.TopicArn, Protocol: aws.String("gopher"), Endpoint: aws.String("x")})
 	require.ErrorAs(t, err, new(*types.InvalidParameterException))
+}
+
+func TestListSubscriptionsPages(t *testing.T) {
+	c, _, _ := setup(t)
+	ctx := t.Context()
+	tp, err := c.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("events")})
+	require.NoError(t, err)
+	for i := range 130 {
+		_, err := c.Subscribe(ctx, &sns.SubscribeInput{TopicArn: tp.TopicArn, Protocol: aws.String("sms"), Endpoint: aws.String("+1555555" + strconv.Itoa(1000+i))})
+		require.NoError(t, err)
+	}
+	seen := map[string]bool{}
+	pages := 0
+	p := sns.NewListSubscriptionsByTopicPaginator(c, &sns.ListSubscriptionsByTopicInput{TopicArn: tp.TopicArn})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		require.NoError(t, err)
+		pages++
+		for _, s := range page.Subscriptions {
+			seen[aws.ToString(s.SubscriptionArn)] = true
+		}
+	}
+	assert.Len(t, seen, 130)
+	assert.Equal(t, 2, pages)
+	all, err := c.ListSubscriptions(ctx, &sns.ListSubscriptionsInput{})
+	require.NoError(t, err)
+	assert.Len(t, all.Subscriptions, 100)
+	assert.NotNil(t, all.NextToken)
 }
 
 func TestTypedErrors(t *testing.T) {
