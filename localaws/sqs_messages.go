@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/postroom/postroom/localaws/internal/awsreq"
-	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -115,9 +114,9 @@ func (c *sqsCall) checkEntries(kind string) *awsreq.Error {
 	switch {
 	case n == 0:
 		return sqsError("AWS.SimpleQueueService.EmptyBatchRequest", "There should be at least one "+kind+" in the request.")
-	case n > memory.MaxBatch:
+	case n > 10:
 		return sqsError("AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-			fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", memory.MaxBatch, n))
+			fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", 10, n))
 	}
 	seen := make(map[string]bool, n)
 	for _, e := range c.in.Entries {

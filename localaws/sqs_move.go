@@ -90,7 +90,7 @@ func (r *region) runMove(ctx context.Context, t *moveTask) {
 	defer close(t.done)
 	status, reason := "COMPLETED", ""
 	for ctx.Err() == nil {
-		ds, err := t.source.Receive(ctx, queue.ReceiveOptions{MaxMessages: memory.MaxBatch, WaitTime: time.Nanosecond})
+		ds, err := t.source.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10, WaitTime: time.Nanosecond})
 		if err != nil || len(ds) == 0 {
 			if err != nil && ctx.Err() == nil {
 				status, reason = "FAILED", err.Error()

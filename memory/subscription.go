@@ -281,8 +281,10 @@ func (s *subscription) unsubscribe() error {
 	s.active.Store(false)
 	subs := make([]*subscription, 0, len(t.subs))
 	for _, o := range t.subs {
-		if o != s {
+		if o.arn != s.arn { // SetSubscriptionAttribute may have replaced s
 			subs = append(subs, o)
+		} else {
+			o.active.Store(false)
 		}
 	}
 	t.subs = subs

@@ -69,6 +69,7 @@ type Topic struct {
 	seq    uint64
 	dedup  map[string]time.Time
 	dedupI map[string]string
+	admin  topicAdmin // attributes, tags, endpoint subscriptions: topic_admin.go
 
 	funcs sync.WaitGroup // function invocations and their retries
 	stop  chan struct{}  // closed by Close: pending retries give up
