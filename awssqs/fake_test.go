@@ -15,10 +15,10 @@ import (
 // batch entry answers.
 type fake struct {
 	mu    sync.Mutex
-	calls map[string]int      // by operation
-	sent  [][]string          // bodies of each SendMessageBatch call
-	acked [][]string          // receipts of each DeleteMessageBatch call
-	vis   [][]string          // receipts of each ChangeMessageVisibilityBatch call
+	calls map[string]int // by operation
+	sent  [][]string     // bodies of each SendMessageBatch call
+	acked [][]string     // receipts of each DeleteMessageBatch call
+	vis   [][]string     // receipts of each ChangeMessageVisibilityBatch call
 	fail  func(body string, attempt int) *types.BatchResultErrorEntry
 	tries map[string]int // SendMessageBatch entries seen, by body
 	attrs map[string]string
