@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom/internal/awsbatch"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -76,11 +77,11 @@ type Queue struct {
 	maxSize  int           // MaximumMessageSize
 	waitTime time.Duration // ReceiveMessageWaitTimeSeconds
 
-	sends *batcher[*queue.Message]
-	acks  *batcher[*queue.Delivery]
+	sends *awsbatch.Coalescer[*queue.Message]
+	acks  *awsbatch.Coalescer[*queue.Delivery]
 
 	vmu sync.Mutex                           // guards vis
-	vis map[visKey]*batcher[*queue.Delivery] // by operation and timeout
+	vis map[visKey]*awsbatch.Coalescer[*queue.Delivery] // by operation and timeout
 
 	closed atomic.Bool
 }
@@ -140,9 +141,9 @@ func open(ctx context.Context, c api, nameOrURL string, opts Options) (*Queue, e
 	if n, err := strconv.Atoi(a[string(types.QueueAttributeNameMaximumMessageSize)]); err == nil && n > 0 {
 		q.maxSize = n
 	}
-	q.sends = newBatcher(q.opts.BatchWait, MaxBatch, MaxBatchSize, messageSize, q.sendBatch)
-	q.acks = newBatcher(q.opts.BatchWait, MaxBatch, 0, nil, q.deleteBatch)
-	q.vis = make(map[visKey]*batcher[*queue.Delivery])
+	q.sends = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, MaxBatchSize, messageSize, q.sendBatch)
+	q.acks = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, 0, nil, q.deleteBatch)
+	q.vis = make(map[visKey]*awsbatch.Coalescer[*queue.Delivery])
 	return q, nil
 }
 

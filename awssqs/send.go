@@ -3,7 +3,6 @@ package awssqs
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom/internal/awsbatch"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -49,7 +49,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		if errs[0] != nil {
 			return errs[0]
 		}
-		return q.sends.one(ctx, msgs[0])
+		return q.sends.One(ctx, msgs[0])
 	}
 	// Split the valid messages into calls by count and size.
 	var chunk []*queue.Message
@@ -77,25 +77,9 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	return batchResult(errs)
 }
 
-// batchResult returns nil when every entry succeeded, the error itself
-// when every entry failed with one and the same error (one failed call:
-// nothing was done), and otherwise a *queue.BatchError.
-func batchResult(errs []error) error {
-	first := errs[0]
-	if first != nil {
-		same := true
-		for _, err := range errs[1:] {
-			if err != first {
-				same = false
-				break
-			}
-		}
-		if same {
-			return first
-		}
-	}
-	return queue.NewBatchError(errs)
-}
+// batchResult returns the result of a call with entries: see
+// awsbatch.Result.
+func batchResult(errs []error) error { return awsbatch.Result(errs, queue.NewBatchError) }
 
 // messageSize is what a message counts towards SQS's size limits.
 func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size() }
@@ -193,79 +177,26 @@ func fromSQSAttributes(attrs map[string]types.MessageAttributeValue) queue.Attri
 	return out
 }
 
-// entryRetry makes a batch call of n entries through call, which gets the
-// indexes of the entries to send (used as the entries' ids) and returns
-// the ids that succeeded and the failures. Entries that failed with a
-// retryable code are sent again after a backoff, up to
-// Options.EntryRetries times; the others keep their error. When the call
-// itself fails, every entry it carried gets its error.
+// entryRetry makes a batch call through call, with the retry of
+// retryable entries (awsbatch.Retry).
 func (q *Queue) entryRetry(ctx context.Context, op string, n int,
 	call func(ctx context.Context, idx []int) (ok []string, failed []types.BatchResultErrorEntry, err error)) []error {
-	errs := make([]error, n)
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	r := awsbatch.Retry{
+		Retries:   q.opts.EntryRetries,
+		Backoff:   q.opts.RetryBackoff,
+		Retryable: retryable,
+		EntryErr:  func(code, msg string) error { return entryErr(op, code, msg) },
+		CallErr:   func(err error) error { return wrapErr(op, err) },
+		NoResult: func() error {
+			return &queue.Error{Op: op, Message: "the service returned no result for this entry", Err: errUnavailable}
+		},
 	}
-	for attempt := 0; ; attempt++ {
+	return r.Do(ctx, n, func(ctx context.Context, idx []int) ([]string, []awsbatch.Failure, error) {
 		ok, failed, err := call(ctx, idx)
-		if err != nil {
-			werr := wrapErr(op, err)
-			for _, i := range idx {
-				errs[i] = werr
-			}
-			return errs
+		fs := make([]awsbatch.Failure, len(failed))
+		for i, f := range failed {
+			fs[i] = awsbatch.Failure{ID: aws.ToString(f.Id), Code: aws.ToString(f.Code), Message: aws.ToString(f.Message), SenderFault: f.SenderFault}
 		}
-		seen := make(map[int]bool, len(idx))
-		for _, id := range ok {
-			if i, err := strconv.Atoi(id); err == nil && i >= 0 && i < n {
-				errs[i] = nil
-				seen[i] = true
-			}
-		}
-		var again []int
-		for _, f := range failed {
-			i, err := strconv.Atoi(aws.ToString(f.Id))
-			if err != nil || i < 0 || i >= n {
-				continue
-			}
-			seen[i] = true
-			code, msg := aws.ToString(f.Code), aws.ToString(f.Message)
-			errs[i] = entryErr(op, code, msg)
-			if attempt < q.opts.EntryRetries && retryable(code, f.SenderFault) {
-				again = append(again, i)
-			}
-		}
-		for _, i := range idx {
-			if !seen[i] {
-				errs[i] = &queue.Error{Op: op, Message: "the service returned no result for this entry", Err: errUnavailable}
-			}
-		}
-		if len(again) == 0 {
-			return errs
-		}
-		if !sleep(ctx, backoff(q.opts.RetryBackoff, attempt)) {
-			return errs
-		}
-		idx = again
-	}
-}
-
-// backoff returns the pause before retry attempt+1: base doubled per
-// attempt, capped at 5 s, with full jitter over its upper half.
-func backoff(base time.Duration, attempt int) time.Duration {
-	d := base << min(attempt, 10)
-	d = min(d, 5*time.Second)
-	return d/2 + rand.N(d/2+1)
-}
-
-// sleep waits for d or until ctx ends, and reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+		return ok, fs, err
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom/internal/awsbatch"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -52,7 +53,7 @@ func (q *Queue) changeVisibility(ctx context.Context, op string, d time.Duration
 	q.vmu.Lock()
 	b := q.vis[key]
 	if b == nil {
-		b = newBatcher(q.opts.BatchWait, MaxBatch, 0, nil, func(ctx context.Context, ds []*queue.Delivery) []error {
+		b = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, 0, nil, func(ctx context.Context, ds []*queue.Delivery) []error {
 			return q.visibilityBatch(ctx, op, secs, ds)
 		})
 		q.vis[key] = b
@@ -71,7 +72,7 @@ type visKey struct {
 }
 
 // settle runs one delivery through the batcher, and more in calls of 10.
-func (q *Queue) settle(ctx context.Context, op string, ds []*queue.Delivery, b *batcher[*queue.Delivery],
+func (q *Queue) settle(ctx context.Context, op string, ds []*queue.Delivery, b *awsbatch.Coalescer[*queue.Delivery],
 	call func(context.Context, []*queue.Delivery) []error) error {
 	switch len(ds) {
 	case 0:
@@ -80,7 +81,7 @@ func (q *Queue) settle(ctx context.Context, op string, ds []*queue.Delivery, b *
 		if ds[0] == nil {
 			return validate.Invalid(op, "MissingParameter", "The request must contain the parameter ReceiptHandle.")
 		}
-		return b.one(ctx, ds[0])
+		return b.One(ctx, ds[0])
 	}
 	errs := make([]error, len(ds))
 	for start := 0; start < len(ds); start += MaxBatch {

@@ -1,4 +1,7 @@
-package awssqs
+// Package awsbatch is the batching the AWS drivers share: coalescing of
+// concurrent single calls into batch calls, and the retry of the entries of
+// a batch call that failed with a retryable code.
+package awsbatch
 
 import (
 	"context"
@@ -11,12 +14,12 @@ import (
 // entries ride on it.
 const batchCallTimeout = time.Minute
 
-// A batcher coalesces single-entry calls made at about the same time by
+// A Coalescer coalesces single-entry calls made at about the same time by
 // different goroutines into batch calls of up to maxN entries (and maxBytes
 // bytes, when set). The first call of a batch leads it: it waits up to
 // wait for others to join, or until the batch is full, and then makes the
 // batch call; the others wait for its result. No goroutine of its own runs.
-type batcher[T any] struct {
+type Coalescer[T any] struct {
 	wait     time.Duration
 	maxN     int
 	maxBytes int
@@ -35,14 +38,18 @@ type batch[T any] struct {
 	errs  []error
 }
 
-func newBatcher[T any](wait time.Duration, maxN, maxBytes int, size func(T) int, do func(context.Context, []T) []error) *batcher[T] {
-	return &batcher[T]{wait: wait, maxN: maxN, maxBytes: maxBytes, size: size, do: do}
+// NewCoalescer returns a Coalescer that waits up to wait (negative: not at
+// all) for batches of maxN entries and, when maxBytes > 0, at most maxBytes
+// bytes as size counts them, and makes the batch calls with do, whose
+// result is index-aligned with its input.
+func NewCoalescer[T any](wait time.Duration, maxN, maxBytes int, size func(T) int, do func(context.Context, []T) []error) *Coalescer[T] {
+	return &Coalescer[T]{wait: wait, maxN: maxN, maxBytes: maxBytes, size: size, do: do}
 }
 
-// one makes the call for item, in a batch with other concurrent calls. When
+// One makes the call for item, in a batch with other concurrent calls. When
 // ctx ends first, one returns ctx's error, and the entry may still be part
 // of the batch call.
-func (b *batcher[T]) one(ctx context.Context, item T) error {
+func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 	if b.wait < 0 {
 		return b.do(ctx, []T{item})[0]
 	}
