@@ -80,7 +80,7 @@ type Queue struct {
 	sends *awsbatch.Coalescer[*queue.Message]
 	acks  *awsbatch.Coalescer[*queue.Delivery]
 
-	vmu sync.Mutex                           // guards vis
+	vmu sync.Mutex                                      // guards vis
 	vis map[visKey]*awsbatch.Coalescer[*queue.Delivery] // by operation and timeout
 
 	closed atomic.Bool
