@@ -1,0 +1,64 @@
+package awssns
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/postroom/postroom/pubsub"
+	"github.com/postroom/postroom/queue"
+)
+
+// Scheme is the URL scheme of topics.
+const Scheme = "awssns"
+
+func init() {
+	pubsub.Register(Scheme, opener{})
+}
+
+type opener struct{}
+
+func (opener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) { return OpenURL(ctx, u) }
+
+// OpenURL opens the topic u names: "awssns://orders?region=eu-west-1" by
+// name, or "awssns:///arn:aws:sns:eu-west-1:123456789012:orders" by ARN,
+// with a configuration from the SDK's default chain. It takes the query
+// parameters region, profile and endpoint, and no others.
+func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+	op := "open " + strconv.Quote(u.Redacted())
+	q := u.Query()
+	for k := range q {
+		if k != "region" && k != "profile" && k != "endpoint" {
+			return nil, &queue.Error{Op: op, Message: "unknown URL parameter " + strconv.Quote(k) + " (known: endpoint, profile, region)", Err: queue.ErrInvalid}
+		}
+	}
+	name := strings.Trim(u.Host+u.Path, "/")
+	if u.Opaque != "" {
+		name = u.Opaque
+	}
+	if name == "" || (!strings.HasPrefix(name, "arn:") && strings.Contains(name, "/")) {
+		return nil, &queue.Error{Op: op, Message: "want awssns://<topic name> or awssns:///<topic ARN>", Err: queue.ErrInvalid}
+	}
+	var opts []func(*config.LoadOptions) error
+	if r := q.Get("region"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	if p := q.Get("profile"); p != "" {
+		opts = append(opts, config.WithSharedConfigProfile(p))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, &queue.Error{Op: op, Message: "loading the AWS configuration: " + err.Error(), Err: queue.ErrInvalid, Cause: err}
+	}
+	if e := q.Get("endpoint"); e != "" {
+		cfg.BaseEndpoint = aws.String(e)
+	}
+	sc := sqs.NewFromConfig(cfg)
+	return open(ctx, sns.NewFromConfig(cfg), sc, sc, name, Options{})
+}
