@@ -24,7 +24,9 @@ func init() {
 
 type opener struct{}
 
-func (opener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) { return OpenURL(ctx, u) }
+func (opener) OpenTopic(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
+	return OpenURL(ctx, u)
+}
 
 // OpenURL opens the topic u names: "awssns://orders?region=eu-west-1" by
 // name, or "awssns:///arn:aws:sns:eu-west-1:123456789012:orders" by ARN,
