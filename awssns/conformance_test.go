@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssns"
 	"github.com/postroom/postroom/internal/awstest"
 	"github.com/postroom/postroom/pubsub"
@@ -47,7 +48,7 @@ func TestPubSubConformanceMoto(t *testing.T) {
 	pubsubtest.Run(t, pubsubtest.Harness{
 		New: func(t *testing.T, c pubsubtest.Config) pubsub.Topic { return newTopic(t, sc, qc, c.FIFO) },
 		Invalid: func() (*pubsub.Message, error) {
-			return &pubsub.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, queue.ErrInvalid
+			return &pubsub.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, postroom.ErrInvalid
 		},
 		Caps: pubsubtest.Capabilities{
 			Filter:     true,

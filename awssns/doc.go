@@ -16,7 +16,7 @@
 // are kept; subscribing again replaces only that statement), and
 // subscribes the queue with the filter policy, its scope and raw delivery.
 // The filter policy is checked offline first with package
-// eventbus/pattern, so an invalid one fails with queue.ErrInvalid and SNS's
+// eventbus/pattern, so an invalid one fails with postroom.ErrInvalid and SNS's
 // own message before any call.
 //
 // Without raw delivery a subscription receives SNS's JSON envelope, as
@@ -48,11 +48,11 @@
 // FIFO topic a GroupID is required and each group arrives in order.
 //
 // Publish takes at most 10 messages (more fail with
-// queue.ErrTooManyEntries), sent with PublishBatch and split by SNS's
+// postroom.ErrTooManyEntries), sent with PublishBatch and split by SNS's
 // 256 KiB limit on a batch. A Publish of one message waits up to
 // Options.BatchWait (5 ms) to share a PublishBatch call with concurrent
 // ones. Entries that fail with a retryable code are published again,
-// alone; the rest are reported in an index-aligned *queue.BatchError.
+// alone; the rest are reported in an index-aligned *postroom.BatchError.
 //
 // # As
 //

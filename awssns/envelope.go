@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -99,7 +100,7 @@ func (e *Envelope) Attributes() (queue.Attributes, error) {
 		if at.BaseType() == queue.TypeBinary {
 			b, err := base64.StdEncoding.DecodeString(a.Value)
 			if err != nil {
-				return nil, &queue.Error{Op: "unwrap", Message: "attribute " + name + " is not base64", Err: queue.ErrInvalid, Cause: err}
+				return nil, &postroom.Error{Pkg: pkgName, Op: "unwrap", Message: "attribute " + name + " is not base64", Kind: postroom.ErrInvalid, Err: err}
 			}
 			at.Binary = b
 		} else {

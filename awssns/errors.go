@@ -8,73 +8,72 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/smithy-go"
 
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom"
 )
 
-// Until the shared vocabulary has them: the kinds of retryable failures.
-var (
-	errThrottled   = errors.New("throttled")
-	errUnavailable = errors.New("service unavailable")
-)
+// pkgName is the name errors of this package start with.
+const pkgName = "awssns"
+
+func newBatchError(errs []error) error { return postroom.NewBatchError(pkgName, errs) }
 
 // ErrRetryQuotaExceeded reports that the SDK gave up on a call without
 // asking the service, its client-side retry quota being empty. It matches
 // the throttling sentinel too.
-var ErrRetryQuotaExceeded = fmt.Errorf("client-side retry quota exceeded: %w", errThrottled)
+var ErrRetryQuotaExceeded = fmt.Errorf("client-side retry quota exceeded: %w", postroom.ErrThrottled)
 
 // codes maps SNS error codes to the shared sentinels.
 var codes = map[string]error{
-	"NotFound":                                queue.ErrNotFound,
-	"NotFoundException":                       queue.ErrNotFound,
-	"ResourceNotFound":                        queue.ErrNotFound,
-	"ResourceNotFoundException":               queue.ErrNotFound,
-	"QueueDoesNotExist":                       queue.ErrNotFound,
-	"AWS.SimpleQueueService.NonExistentQueue": queue.ErrNotFound,
-	"InvalidParameter":                        queue.ErrInvalid,
-	"InvalidParameterException":               queue.ErrInvalid,
-	"InvalidParameterValue":                   queue.ErrInvalid,
-	"ParameterValueInvalid":                   queue.ErrInvalid,
-	"InvalidParameterValueException":          queue.ErrInvalid,
-	"ValidationException":                     queue.ErrInvalid,
-	"InvalidBatchEntryId":                     queue.ErrInvalid,
-	"InvalidBatchEntryIdException":            queue.ErrInvalid,
-	"BatchEntryIdsNotDistinct":                queue.ErrInvalid,
-	"BatchEntryIdsNotDistinctException":       queue.ErrInvalid,
-	"AuthorizationError":                      queue.ErrInvalid,
-	"EmptyBatchRequest":                       queue.ErrTooManyEntries,
-	"EmptyBatchRequestException":              queue.ErrTooManyEntries,
-	"TooManyEntriesInBatchRequest":            queue.ErrTooManyEntries,
-	"TooManyEntriesInBatchRequestException":   queue.ErrTooManyEntries,
-	"BatchRequestTooLong":                     queue.ErrTooLarge,
-	"BatchRequestTooLongException":            queue.ErrTooLarge,
-	"Throttled":                               errThrottled,
-	"ThrottledException":                      errThrottled,
-	"Throttling":                              errThrottled,
-	"ThrottlingException":                     errThrottled,
-	"KMSThrottling":                           errThrottled,
-	"KMSThrottlingException":                  errThrottled,
-	"KMSNotFound":                             queue.ErrNotFound,
-	"KMSNotFoundException":                    queue.ErrNotFound,
-	"KMSDisabled":                             queue.ErrInvalid,
-	"KMSAccessDenied":                         queue.ErrInvalid,
-	"KMSInvalidState":                         queue.ErrInvalid,
-	"KMSOptInRequired":                        queue.ErrInvalid,
-	"InternalError":                           errUnavailable,
-	"InternalErrorException":                  errUnavailable,
-	"InternalFailure":                         errUnavailable,
-	"ServiceUnavailable":                      errUnavailable,
+	"NotFound":                                postroom.ErrNotFound,
+	"NotFoundException":                       postroom.ErrNotFound,
+	"ResourceNotFound":                        postroom.ErrNotFound,
+	"ResourceNotFoundException":               postroom.ErrNotFound,
+	"QueueDoesNotExist":                       postroom.ErrNotFound,
+	"AWS.SimpleQueueService.NonExistentQueue": postroom.ErrNotFound,
+	"InvalidParameter":                        postroom.ErrInvalid,
+	"InvalidParameterException":               postroom.ErrInvalid,
+	"InvalidParameterValue":                   postroom.ErrInvalid,
+	"ParameterValueInvalid":                   postroom.ErrInvalid,
+	"InvalidParameterValueException":          postroom.ErrInvalid,
+	"ValidationException":                     postroom.ErrInvalid,
+	"InvalidBatchEntryId":                     postroom.ErrInvalid,
+	"InvalidBatchEntryIdException":            postroom.ErrInvalid,
+	"BatchEntryIdsNotDistinct":                postroom.ErrInvalid,
+	"BatchEntryIdsNotDistinctException":       postroom.ErrInvalid,
+	"AuthorizationError":                      postroom.ErrInvalid,
+	"EmptyBatchRequest":                       postroom.ErrTooManyEntries,
+	"EmptyBatchRequestException":              postroom.ErrTooManyEntries,
+	"TooManyEntriesInBatchRequest":            postroom.ErrTooManyEntries,
+	"TooManyEntriesInBatchRequestException":   postroom.ErrTooManyEntries,
+	"BatchRequestTooLong":                     postroom.ErrTooLarge,
+	"BatchRequestTooLongException":            postroom.ErrTooLarge,
+	"Throttled":                               postroom.ErrThrottled,
+	"ThrottledException":                      postroom.ErrThrottled,
+	"Throttling":                              postroom.ErrThrottled,
+	"ThrottlingException":                     postroom.ErrThrottled,
+	"KMSThrottling":                           postroom.ErrThrottled,
+	"KMSThrottlingException":                  postroom.ErrThrottled,
+	"KMSNotFound":                             postroom.ErrNotFound,
+	"KMSNotFoundException":                    postroom.ErrNotFound,
+	"KMSDisabled":                             postroom.ErrInvalid,
+	"KMSAccessDenied":                         postroom.ErrInvalid,
+	"KMSInvalidState":                         postroom.ErrInvalid,
+	"KMSOptInRequired":                        postroom.ErrInvalid,
+	"InternalError":                           postroom.ErrUnavailable,
+	"InternalErrorException":                  postroom.ErrUnavailable,
+	"InternalFailure":                         postroom.ErrUnavailable,
+	"ServiceUnavailable":                      postroom.ErrUnavailable,
 }
 
 func retryable(code string, senderFault bool) bool {
 	switch codes[code] {
-	case errThrottled, errUnavailable:
+	case postroom.ErrThrottled, postroom.ErrUnavailable:
 		return true
 	}
 	return !senderFault && code == ""
 }
 
 func entryErr(op, code, msg string) error {
-	return &queue.Error{Op: op, Code: code, Message: msg, Err: codes[code]}
+	return &postroom.Error{Pkg: pkgName, Op: op, Code: code, Message: msg, Kind: codes[code]}
 }
 
 // wrapErr turns an SDK error into an error of this package.
@@ -84,20 +83,22 @@ func wrapErr(op string, err error) error {
 	}
 	var qe ratelimit.QuotaExceededError
 	if errors.As(err, &qe) {
-		return &queue.Error{Op: op, Message: "the SDK's client-side retry quota is exhausted: " + err.Error(), Err: ErrRetryQuotaExceeded, Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Message: "the SDK's client-side retry quota is exhausted: " + err.Error(), Kind: ErrRetryQuotaExceeded, Err: err}
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
-		return &queue.Error{Op: op, Code: ae.ErrorCode(), Message: ae.ErrorMessage(), Err: codes[ae.ErrorCode()], Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Code: ae.ErrorCode(), Message: ae.ErrorMessage(), Kind: codes[ae.ErrorCode()], Err: err}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		kind := context.Canceled
 		if errors.Is(err, context.DeadlineExceeded) {
 			kind = context.DeadlineExceeded
 		}
-		return &queue.Error{Op: op, Err: kind, Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Kind: kind, Err: err}
 	}
-	return &queue.Error{Op: op, Err: errUnavailable, Cause: err}
+	return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrUnavailable, Err: err}
 }
 
-func errClosed(op string) error { return &queue.Error{Op: op, Err: queue.ErrClosed} }
+func errClosed(op string) error {
+	return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrClosed}
+}

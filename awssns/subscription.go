@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssqs"
 	"github.com/postroom/postroom/eventbus/pattern"
 	"github.com/postroom/postroom/pubsub"
-	"github.com/postroom/postroom/queue"
 )
 
 // A Subscription is an SQS queue subscribed to a topic. Receive, Ack and
@@ -64,7 +64,7 @@ func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsu
 			if errors.As(err, &pe) {
 				msg = pe.SubscribeMessage()
 			}
-			return nil, &queue.Error{Op: op, Code: "InvalidParameter", Message: msg, Err: queue.ErrInvalid, Cause: err}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Code: "InvalidParameter", Message: msg, Kind: postroom.ErrInvalid, Err: err}
 		}
 	}
 	durable := o.Name != ""
@@ -101,7 +101,7 @@ func (t *Topic) Subscribe(ctx context.Context, o pubsub.SubscribeOptions) (pubsu
 	policy, err := mergePolicy(qa.Attributes[string(sqstypes.QueueAttributeNamePolicy)], queueARN, t.arn)
 	if err != nil {
 		cleanup()
-		return nil, &queue.Error{Op: op, Message: err.Error(), Err: queue.ErrInvalid, Cause: err}
+		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: err.Error(), Kind: postroom.ErrInvalid, Err: err}
 	}
 	if _, err := t.sqs.SetQueueAttributes(ctx, &sqs.SetQueueAttributesInput{QueueUrl: &url,
 		Attributes: map[string]string{string(sqstypes.QueueAttributeNamePolicy): policy}}); err != nil {

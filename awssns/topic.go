@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/awsbatch"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/pubsub"
@@ -87,7 +88,7 @@ func open(ctx context.Context, s snsAPI, q sqsAPI, rq *sqs.Client, arnOrName str
 			return nil, wrapErr(op, err)
 		}
 		if found == "" {
-			return nil, &queue.Error{Op: op, Code: "NotFound", Message: "Topic does not exist", Err: queue.ErrNotFound}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Code: "NotFound", Message: "Topic does not exist", Kind: postroom.ErrNotFound}
 		}
 		arn = found
 	}
@@ -133,7 +134,7 @@ func messageSize(m *pubsub.Message) int { return len(m.Body) + m.Attributes.Size
 // Publish publishes up to 10 messages: one with Publish (sharing a
 // PublishBatch call with concurrent Publishes of one message), more with
 // PublishBatch, split by SNS's 256 KiB limit on a batch. Messages the driver
-// can tell are invalid are reported in a *queue.BatchError beside the
+// can tell are invalid are reported in a *postroom.BatchError beside the
 // others, which are published. Entries that fail with a retryable code
 // are published again.
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
@@ -142,10 +143,10 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	}
 	switch {
 	case len(msgs) == 0:
-		return &queue.Error{Op: "publish", Code: "EmptyBatchRequest", Message: "The batch request doesn't contain any entries.", Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: pkgName, Op: "publish", Code: "EmptyBatchRequest", Message: "The batch request doesn't contain any entries.", Kind: postroom.ErrTooManyEntries}
 	case len(msgs) > MaxBatch:
-		return &queue.Error{Op: "publish", Code: "TooManyEntriesInBatchRequest",
-			Message: fmt.Sprintf("The batch request contains more entries than permissible (%d > %d).", len(msgs), MaxBatch), Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: pkgName, Op: "publish", Code: "TooManyEntriesInBatchRequest",
+			Message: fmt.Sprintf("The batch request contains more entries than permissible (%d > %d).", len(msgs), MaxBatch), Kind: postroom.ErrTooManyEntries}
 	}
 	errs := make([]error, len(msgs))
 	var valid []int
@@ -180,21 +181,21 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 		bytes += sz
 	}
 	flush()
-	return awsbatch.Result(errs, queue.NewBatchError)
+	return awsbatch.Result(errs, newBatchError)
 }
 
 func (t *Topic) check(m *pubsub.Message) error {
 	switch {
 	case m == nil || len(m.Body) == 0:
-		return validate.Invalid("publish", "InvalidParameter", "Invalid parameter: Empty message")
+		return validate.Invalid(pkgName, "publish", "InvalidParameter", "Invalid parameter: Empty message")
 	case messageSize(m) > MaxMessageSize:
-		return &queue.Error{Op: "publish", Code: "InvalidParameter",
-			Message: "Invalid parameter: Message too long", Err: queue.ErrTooLarge}
+		return &postroom.Error{Pkg: pkgName, Op: "publish", Code: "InvalidParameter",
+			Message: "Invalid parameter: Message too long", Kind: postroom.ErrTooLarge}
 	case len(m.Subject) > 100 || strings.ContainsAny(m.Subject, "\r\n"):
-		return validate.Invalid("publish", "InvalidParameter", "Invalid parameter: Subject")
+		return validate.Invalid(pkgName, "publish", "InvalidParameter", "Invalid parameter: Subject")
 	}
 	if len(m.Attributes) > 0 {
-		return validate.Attributes("publish", m.Attributes, validate.SNS)
+		return validate.Attributes(pkgName, "publish", m.Attributes, validate.SNS)
 	}
 	return nil
 }
@@ -207,7 +208,7 @@ func (t *Topic) publishBatch(ctx context.Context, msgs []*pubsub.Message) []erro
 		EntryErr:  func(code, msg string) error { return entryErr("publish", code, msg) },
 		CallErr:   func(err error) error { return wrapErr("publish", err) },
 		NoResult: func() error {
-			return &queue.Error{Op: "publish", Message: "the service returned no result for this entry", Err: errUnavailable}
+			return &postroom.Error{Pkg: pkgName, Op: "publish", Message: "the service returned no result for this entry", Kind: postroom.ErrUnavailable}
 		},
 	}
 	return r.Do(ctx, len(msgs), func(ctx context.Context, idx []int) ([]string, []awsbatch.Failure, error) {

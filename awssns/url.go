@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/pubsub"
-	"github.com/postroom/postroom/queue"
 )
 
 // Scheme is the URL scheme of topics.
@@ -37,7 +37,7 @@ func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	q := u.Query()
 	for k := range q {
 		if k != "region" && k != "profile" && k != "endpoint" {
-			return nil, &queue.Error{Op: op, Message: "unknown URL parameter " + strconv.Quote(k) + " (known: endpoint, profile, region)", Err: queue.ErrInvalid}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown URL parameter " + strconv.Quote(k) + " (known: endpoint, profile, region)", Kind: postroom.ErrInvalid}
 		}
 	}
 	name := strings.Trim(u.Host+u.Path, "/")
@@ -45,7 +45,7 @@ func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 		name = u.Opaque
 	}
 	if name == "" || (!strings.HasPrefix(name, "arn:") && strings.Contains(name, "/")) {
-		return nil, &queue.Error{Op: op, Message: "want awssns://<topic name> or awssns:///<topic ARN>", Err: queue.ErrInvalid}
+		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want awssns://<topic name> or awssns:///<topic ARN>", Kind: postroom.ErrInvalid}
 	}
 	var opts []func(*config.LoadOptions) error
 	if r := q.Get("region"); r != "" {
@@ -56,7 +56,7 @@ func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, &queue.Error{Op: op, Message: "loading the AWS configuration: " + err.Error(), Err: queue.ErrInvalid, Cause: err}
+		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "loading the AWS configuration: " + err.Error(), Kind: postroom.ErrInvalid, Err: err}
 	}
 	if e := q.Get("endpoint"); e != "" {
 		cfg.BaseEndpoint = aws.String(e)

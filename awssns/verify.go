@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom"
 )
 
 // snsCertHost matches the hosts SNS serves its signing certificates from.
@@ -45,7 +45,7 @@ type Verifier struct {
 	certs map[string]*x509.Certificate
 }
 
-// Verify checks e's signature. Every failure matches queue.ErrInvalid.
+// Verify checks e's signature. Every failure matches postroom.ErrInvalid.
 func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 	var h crypto.Hash
 	switch e.SignatureVersion {
@@ -85,7 +85,7 @@ func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 		digest = d[:]
 	}
 	if err := rsa.VerifyPKCS1v15(pub, h, digest, sig); err != nil {
-		return &queue.Error{Op: "verify", Message: "the signature does not match", Err: queue.ErrInvalid, Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: "verify", Message: "the signature does not match", Kind: postroom.ErrInvalid, Err: err}
 	}
 	return nil
 }
@@ -141,15 +141,15 @@ func (v *Verifier) cert(ctx context.Context, raw string) (*x509.Certificate, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, &queue.Error{Op: "verify", Message: "fetching the signing certificate", Err: errUnavailable, Cause: err}
+		return nil, &postroom.Error{Pkg: pkgName, Op: "verify", Message: "fetching the signing certificate", Kind: postroom.ErrUnavailable, Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, &queue.Error{Op: "verify", Message: fmt.Sprintf("fetching the signing certificate: HTTP %d", resp.StatusCode), Err: errUnavailable}
+		return nil, &postroom.Error{Pkg: pkgName, Op: "verify", Message: fmt.Sprintf("fetching the signing certificate: HTTP %d", resp.StatusCode), Kind: postroom.ErrUnavailable}
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return nil, &queue.Error{Op: "verify", Message: "reading the signing certificate", Err: errUnavailable, Cause: err}
+		return nil, &postroom.Error{Pkg: pkgName, Op: "verify", Message: "reading the signing certificate", Kind: postroom.ErrUnavailable, Err: err}
 	}
 	block, _ := pem.Decode(body)
 	if block == nil || block.Type != "CERTIFICATE" {
@@ -169,5 +169,5 @@ func (v *Verifier) cert(ctx context.Context, raw string) (*x509.Certificate, err
 }
 
 func verifyErr(format string, args ...any) error {
-	return &queue.Error{Op: "verify", Message: fmt.Sprintf(format, args...), Err: queue.ErrInvalid}
+	return &postroom.Error{Pkg: pkgName, Op: "verify", Message: fmt.Sprintf(format, args...), Kind: postroom.ErrInvalid}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -78,11 +79,11 @@ func TestVerifySignatureVersions(t *testing.T) {
 
 			tampered := *e
 			tampered.Message = `{"order":2}`
-			assert.ErrorIs(t, v.Verify(context.Background(), &tampered), queue.ErrInvalid)
+			assert.ErrorIs(t, v.Verify(context.Background(), &tampered), postroom.ErrInvalid)
 
 			noSubject := *e
 			noSubject.Subject = ""
-			assert.ErrorIs(t, v.Verify(context.Background(), &noSubject), queue.ErrInvalid, "the subject is signed")
+			assert.ErrorIs(t, v.Verify(context.Background(), &noSubject), postroom.ErrInvalid, "the subject is signed")
 		})
 	}
 	assert.Equal(t, int64(1), hits.Load(), "the certificate is fetched once and cached")
@@ -94,14 +95,14 @@ func TestVerifyRestrictsCertificateHost(t *testing.T) {
 	e := notification(srv.URL+"/cert.pem", "2")
 	sign(t, key, e)
 	err := v.Verify(context.Background(), e)
-	require.ErrorIs(t, err, queue.ErrInvalid)
+	require.ErrorIs(t, err, postroom.ErrInvalid)
 	assert.Contains(t, err.Error(), "not an SNS host")
 	assert.Zero(t, hits.Load(), "nothing fetched from a host that is not SNS's")
 
 	for _, u := range []string{"http://sns.us-east-1.amazonaws.com/c.pem", "https://sns.us-east-1.amazonaws.com.evil.com/c.pem",
 		"https://sns.us-east-1.amazonaws.com/c.txt", "https://user@sns.us-east-1.amazonaws.com/c.pem"} {
 		e.SigningCertURL = u
-		assert.ErrorIs(t, v.Verify(context.Background(), e), queue.ErrInvalid, u)
+		assert.ErrorIs(t, v.Verify(context.Background(), e), postroom.ErrInvalid, u)
 	}
 	for host, ok := range map[string]bool{"sns.us-east-1.amazonaws.com": true, "sns.cn-north-1.amazonaws.com.cn": true,
 		"sns.amazonaws.com": false, "sqs.us-east-1.amazonaws.com": false, "evil.sns.us-east-1.amazonaws.com": false} {
@@ -115,7 +116,7 @@ func TestVerifyExpiredCertificate(t *testing.T) {
 		Now: func() time.Time { return time.Now().Add(2 * time.Hour) }}
 	e := notification(srv.URL+"/cert.pem", "2")
 	sign(t, key, e)
-	assert.ErrorIs(t, v.Verify(context.Background(), e), queue.ErrInvalid)
+	assert.ErrorIs(t, v.Verify(context.Background(), e), postroom.ErrInvalid)
 }
 
 func TestUnwrap(t *testing.T) {

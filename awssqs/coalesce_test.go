@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -94,7 +95,7 @@ func TestCoalescingPerCallerErrors(t *testing.T) {
 		assert.Equal(t, 1, f.count("SendMessageBatch"))
 		for i, err := range errs {
 			if i == 2 {
-				assert.ErrorIs(t, err, queue.ErrInvalid)
+				assert.ErrorIs(t, err, postroom.ErrInvalid)
 			} else {
 				assert.NoError(t, err)
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssqs"
 	"github.com/postroom/postroom/internal/awstest"
 	"github.com/postroom/postroom/queue"
@@ -46,7 +47,7 @@ func newQueue(t *testing.T, c *sqs.Client, cfg queuetest.Config, opts awssqs.Opt
 }
 
 func invalidMessage() (*queue.Message, error) {
-	return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, queue.ErrInvalid
+	return &queue.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, postroom.ErrInvalid
 }
 
 // TestQueueConformanceMoto runs queuetest against moto_server. What moto

@@ -29,7 +29,7 @@
 //	endpoint=http://127.0.0.1:4566   the SDK's BaseEndpoint
 //
 // and no others: an unknown parameter is an error matching
-// queue.ErrInvalid. An https URL whose host is not an SQS endpoint
+// postroom.ErrInvalid. An https URL whose host is not an SQS endpoint
 // (sqs.<region>.amazonaws.com, .amazonaws.com.cn, or the legacy
 // <region>.queue.amazonaws.com) is refused the same way.
 //
@@ -51,7 +51,7 @@
 // ReceiveRequestAttemptId that the SDK's retries of the call reuse.
 //
 // Batching: Send takes at most 10 messages (more fail with
-// queue.ErrTooManyEntries) and splits them into as many SendMessageBatch
+// postroom.ErrTooManyEntries) and splits them into as many SendMessageBatch
 // calls as the 1 MiB limit on a batch requires. A Send of one message, and
 // an Ack, Nack or Extend of one delivery, waits up to Options.BatchWait
 // (5 ms by default) for concurrent calls of the same kind from other
@@ -64,7 +64,7 @@
 // (throttling, an internal error of the service) is sent again, alone with
 // the other failed entries, after a backoff (Options.EntryRetries times,
 // 3 by default). No entry is sent twice because another failed. The others
-// are reported in a *queue.BatchError, index-aligned with the input.
+// are reported in a *postroom.BatchError, index-aligned with the input.
 //
 // # Errors
 //
@@ -73,7 +73,7 @@
 // "AWS.SimpleQueueService.NonExistentQueue"), to the shared sentinels; the
 // error keeps the service's code and message, and unwraps to the SDK's
 // error. "InvalidParameterValue" about an expired receipt matches
-// queue.ErrReceiptExpired. When the SDK gives up because its client-side
+// postroom.ErrReceiptExpired. When the SDK gives up because its client-side
 // retry quota is empty, the error matches [ErrRetryQuotaExceeded] and has
 // no service code.
 //

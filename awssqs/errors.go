@@ -11,68 +11,68 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 
-	"github.com/postroom/postroom/queue"
+	"github.com/postroom/postroom"
 )
 
 // codes maps SQS error codes, in both the JSON protocol's spelling and the
 // Query protocol's ("AWS.SimpleQueueService.…"), to the shared sentinels.
 // A code missing here keeps its code and message with no sentinel.
 var codes = map[string]error{
-	"QueueDoesNotExist":                                   queue.ErrNotFound,
-	"AWS.SimpleQueueService.NonExistentQueue":             queue.ErrNotFound,
-	"QueueDeletedRecently":                                queue.ErrExists,
-	"AWS.SimpleQueueService.QueueDeletedRecently":         queue.ErrExists,
-	"QueueNameExists":                                     queue.ErrExists,
-	"QueueAlreadyExists":                                  queue.ErrExists,
-	"ReceiptHandleIsInvalid":                              queue.ErrReceiptInvalid,
-	"MessageNotInflight":                                  queue.ErrReceiptInvalid,
-	"AWS.SimpleQueueService.MessageNotInflight":           queue.ErrReceiptInvalid,
-	"InvalidParameterValue":                               queue.ErrInvalid,
-	"InvalidParameterCombination":                         queue.ErrInvalid,
-	"InvalidAttributeName":                                queue.ErrInvalid,
-	"InvalidAttributeValue":                               queue.ErrInvalid,
-	"InvalidMessageContents":                              queue.ErrInvalid,
-	"InvalidBatchEntryId":                                 queue.ErrInvalid,
-	"AWS.SimpleQueueService.InvalidBatchEntryId":          queue.ErrInvalid,
-	"BatchEntryIdsNotDistinct":                            queue.ErrInvalid,
-	"AWS.SimpleQueueService.BatchEntryIdsNotDistinct":     queue.ErrInvalid,
-	"InvalidIdFormat":                                     queue.ErrInvalid,
-	"InvalidAddress":                                      queue.ErrInvalid,
-	"InvalidSecurity":                                     queue.ErrInvalid,
-	"MissingParameter":                                    queue.ErrInvalid,
-	"ValidationError":                                     queue.ErrInvalid,
-	"UnsupportedOperation":                                queue.ErrUnsupported,
-	"AWS.SimpleQueueService.UnsupportedOperation":         queue.ErrUnsupported,
-	"EmptyBatchRequest":                                   queue.ErrTooManyEntries,
-	"AWS.SimpleQueueService.EmptyBatchRequest":            queue.ErrTooManyEntries,
-	"TooManyEntriesInBatchRequest":                        queue.ErrTooManyEntries,
-	"AWS.SimpleQueueService.TooManyEntriesInBatchRequest": queue.ErrTooManyEntries,
-	"BatchRequestTooLong":                                 queue.ErrTooLarge,
-	"AWS.SimpleQueueService.BatchRequestTooLong":          queue.ErrTooLarge,
-	"PurgeQueueInProgress":                                queue.ErrPurgeInProgress,
-	"AWS.SimpleQueueService.PurgeQueueInProgress":         queue.ErrPurgeInProgress,
-	"OverLimit":                                           errThrottled,
-	"RequestThrottled":                                    errThrottled,
-	"ThrottlingException":                                 errThrottled,
-	"Throttling":                                          errThrottled,
-	"KmsThrottled":                                        errThrottled,
-	"KMS.ThrottlingException":                             errThrottled,
-	"KmsNotFound":                                         queue.ErrNotFound,
-	"KMS.NotFoundException":                               queue.ErrNotFound,
-	"KmsAccessDenied":                                     queue.ErrInvalid,
-	"KMS.AccessDeniedException":                           queue.ErrInvalid,
-	"KmsDisabled":                                         queue.ErrInvalid,
-	"KMS.DisabledException":                               queue.ErrInvalid,
-	"KmsInvalidKeyUsage":                                  queue.ErrInvalid,
-	"KMS.InvalidKeyUsageException":                        queue.ErrInvalid,
-	"KmsInvalidState":                                     queue.ErrInvalid,
-	"KMS.KMSInvalidStateException":                        queue.ErrInvalid,
-	"KmsOptInRequired":                                    queue.ErrInvalid,
-	"KMS.OptInRequired":                                   queue.ErrInvalid,
-	"InternalError":                                       errUnavailable,
-	"InternalFailure":                                     errUnavailable,
-	"AWS.SimpleQueueService.InternalError":                errUnavailable,
-	"ServiceUnavailable":                                  errUnavailable,
+	"QueueDoesNotExist":                                   postroom.ErrNotFound,
+	"AWS.SimpleQueueService.NonExistentQueue":             postroom.ErrNotFound,
+	"QueueDeletedRecently":                                postroom.ErrExists,
+	"AWS.SimpleQueueService.QueueDeletedRecently":         postroom.ErrExists,
+	"QueueNameExists":                                     postroom.ErrExists,
+	"QueueAlreadyExists":                                  postroom.ErrExists,
+	"ReceiptHandleIsInvalid":                              postroom.ErrReceiptInvalid,
+	"MessageNotInflight":                                  postroom.ErrReceiptInvalid,
+	"AWS.SimpleQueueService.MessageNotInflight":           postroom.ErrReceiptInvalid,
+	"InvalidParameterValue":                               postroom.ErrInvalid,
+	"InvalidParameterCombination":                         postroom.ErrInvalid,
+	"InvalidAttributeName":                                postroom.ErrInvalid,
+	"InvalidAttributeValue":                               postroom.ErrInvalid,
+	"InvalidMessageContents":                              postroom.ErrInvalid,
+	"InvalidBatchEntryId":                                 postroom.ErrInvalid,
+	"AWS.SimpleQueueService.InvalidBatchEntryId":          postroom.ErrInvalid,
+	"BatchEntryIdsNotDistinct":                            postroom.ErrInvalid,
+	"AWS.SimpleQueueService.BatchEntryIdsNotDistinct":     postroom.ErrInvalid,
+	"InvalidIdFormat":                                     postroom.ErrInvalid,
+	"InvalidAddress":                                      postroom.ErrInvalid,
+	"InvalidSecurity":                                     postroom.ErrInvalid,
+	"MissingParameter":                                    postroom.ErrInvalid,
+	"ValidationError":                                     postroom.ErrInvalid,
+	"UnsupportedOperation":                                postroom.ErrUnsupported,
+	"AWS.SimpleQueueService.UnsupportedOperation":         postroom.ErrUnsupported,
+	"EmptyBatchRequest":                                   postroom.ErrTooManyEntries,
+	"AWS.SimpleQueueService.EmptyBatchRequest":            postroom.ErrTooManyEntries,
+	"TooManyEntriesInBatchRequest":                        postroom.ErrTooManyEntries,
+	"AWS.SimpleQueueService.TooManyEntriesInBatchRequest": postroom.ErrTooManyEntries,
+	"BatchRequestTooLong":                                 postroom.ErrTooLarge,
+	"AWS.SimpleQueueService.BatchRequestTooLong":          postroom.ErrTooLarge,
+	"PurgeQueueInProgress":                                postroom.ErrPurgeInProgress,
+	"AWS.SimpleQueueService.PurgeQueueInProgress":         postroom.ErrPurgeInProgress,
+	"OverLimit":                                           postroom.ErrThrottled,
+	"RequestThrottled":                                    postroom.ErrThrottled,
+	"ThrottlingException":                                 postroom.ErrThrottled,
+	"Throttling":                                          postroom.ErrThrottled,
+	"KmsThrottled":                                        postroom.ErrThrottled,
+	"KMS.ThrottlingException":                             postroom.ErrThrottled,
+	"KmsNotFound":                                         postroom.ErrNotFound,
+	"KMS.NotFoundException":                               postroom.ErrNotFound,
+	"KmsAccessDenied":                                     postroom.ErrInvalid,
+	"KMS.AccessDeniedException":                           postroom.ErrInvalid,
+	"KmsDisabled":                                         postroom.ErrInvalid,
+	"KMS.DisabledException":                               postroom.ErrInvalid,
+	"KmsInvalidKeyUsage":                                  postroom.ErrInvalid,
+	"KMS.InvalidKeyUsageException":                        postroom.ErrInvalid,
+	"KmsInvalidState":                                     postroom.ErrInvalid,
+	"KMS.KMSInvalidStateException":                        postroom.ErrInvalid,
+	"KmsOptInRequired":                                    postroom.ErrInvalid,
+	"KMS.OptInRequired":                                   postroom.ErrInvalid,
+	"InternalError":                                       postroom.ErrUnavailable,
+	"InternalFailure":                                     postroom.ErrUnavailable,
+	"AWS.SimpleQueueService.InternalError":                postroom.ErrUnavailable,
+	"ServiceUnavailable":                                  postroom.ErrUnavailable,
 }
 
 // retryable reports whether a batch entry that failed with code is worth
@@ -80,7 +80,7 @@ var codes = map[string]error{
 // code is the caller's to handle.
 func retryable(code string, senderFault bool) bool {
 	switch codes[code] {
-	case errThrottled, errUnavailable:
+	case postroom.ErrThrottled, postroom.ErrUnavailable:
 		return true
 	}
 	return !senderFault && code == "" // a server fault without a code
@@ -89,18 +89,18 @@ func retryable(code string, senderFault bool) bool {
 // kindOf returns the sentinel of a service error code and message.
 func kindOf(code, msg string) error {
 	kind := codes[code]
-	if kind == queue.ErrInvalid && strings.Contains(strings.ToLower(msg), "receipt handle has expired") {
-		return queue.ErrReceiptExpired
+	if kind == postroom.ErrInvalid && strings.Contains(strings.ToLower(msg), "receipt handle has expired") {
+		return postroom.ErrReceiptExpired
 	}
-	if kind == queue.ErrInvalid && strings.Contains(msg, "Message does not exist or is not available for visibility timeout change") {
-		return queue.ErrReceiptInvalid
+	if kind == postroom.ErrInvalid && strings.Contains(msg, "Message does not exist or is not available for visibility timeout change") {
+		return postroom.ErrReceiptInvalid
 	}
 	return kind
 }
 
 // entryErr returns the error of one failed batch entry.
 func entryErr(op string, code, msg string) error {
-	return &queue.Error{Op: op, Code: code, Message: msg, Err: kindOf(code, msg)}
+	return &postroom.Error{Pkg: pkgName, Op: op, Code: code, Message: msg, Kind: kindOf(code, msg)}
 }
 
 // wrapErr turns an SDK error into an error of this package: a service
@@ -114,23 +114,23 @@ func wrapErr(op string, err error) error {
 	}
 	var qe ratelimit.QuotaExceededError
 	if errors.As(err, &qe) {
-		return &queue.Error{Op: op, Message: "the SDK's client-side retry quota is exhausted: " + err.Error(),
-			Err: ErrRetryQuotaExceeded, Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Message: "the SDK's client-side retry quota is exhausted: " + err.Error(),
+			Kind: ErrRetryQuotaExceeded, Err: err}
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code, msg := ae.ErrorCode(), ae.ErrorMessage()
-		return &queue.Error{Op: op, Code: code, Message: msg, Err: kindOf(code, msg), Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Code: code, Message: msg, Kind: kindOf(code, msg), Err: err}
 	}
 	var me *retry.MaxAttemptsError
 	var rce *aws.RequestCanceledError
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.As(err, &rce):
-		return &queue.Error{Op: op, Err: ctxErr(err), Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Kind: ctxErr(err), Err: err}
 	case errors.As(err, &me):
-		return &queue.Error{Op: op, Err: errUnavailable, Cause: err}
+		return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrUnavailable, Err: err}
 	}
-	return &queue.Error{Op: op, Err: errUnavailable, Cause: err}
+	return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrUnavailable, Err: err}
 }
 
 func ctxErr(err error) error {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/awsbatch"
 	"github.com/postroom/postroom/queue"
 )
@@ -110,7 +111,7 @@ func NewFromConfig(ctx context.Context, cfg aws.Config, nameOrURL string, opts O
 
 func open(ctx context.Context, c api, nameOrURL string, opts Options) (*Queue, error) {
 	if nameOrURL == "" {
-		return nil, &queue.Error{Op: "open", Message: "empty queue name", Err: queue.ErrInvalid}
+		return nil, &postroom.Error{Pkg: pkgName, Op: "open", Message: "empty queue name", Kind: postroom.ErrInvalid}
 	}
 	q := &Queue{api: c, url: nameOrURL, opts: opts.withDefaults()}
 	op := "open " + strconv.Quote(nameOrURL)
@@ -220,4 +221,6 @@ func (q *Queue) Close() error {
 	return nil
 }
 
-func errClosed(op string) error { return &queue.Error{Op: op, Err: queue.ErrClosed} }
+func errClosed(op string) error {
+	return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrClosed}
+}

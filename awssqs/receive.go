@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -36,7 +37,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		max = 1
 	}
 	if max < 1 || max > MaxBatch {
-		return nil, validate.Invalid("receive", "InvalidParameterValue",
+		return nil, validate.Invalid(pkgName, "receive", "InvalidParameterValue",
 			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
 	}
 	wait := opts.WaitTime
@@ -46,11 +47,11 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 	case wait < 0:
 		wait = 0
 	case wait > MaxWaitTime:
-		return nil, validate.Invalid("receive", "InvalidParameterValue",
+		return nil, validate.Invalid(pkgName, "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(wait/time.Second))
 	}
 	if opts.VisibilityTimeout < 0 || opts.VisibilityTimeout > MaxVisibilityTimeout {
-		return nil, validate.Invalid("receive", "InvalidParameterValue",
+		return nil, validate.Invalid(pkgName, "receive", "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(opts.VisibilityTimeout/time.Second))
 	}
 	in := &sqs.ReceiveMessageInput{
@@ -71,7 +72,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		out, err := q.api.ReceiveMessage(ctx, in)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, &queue.Error{Op: "receive", Err: ctx.Err(), Cause: err}
+				return nil, &postroom.Error{Pkg: pkgName, Op: "receive", Kind: ctx.Err(), Err: err}
 			}
 			return nil, wrapErr("receive", err)
 		}
@@ -83,7 +84,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 			continue // more than a second left: poll again
 		}
 		<-ctx.Done()
-		return nil, &queue.Error{Op: "receive", Err: ctx.Err()}
+		return nil, &postroom.Error{Pkg: pkgName, Op: "receive", Kind: ctx.Err()}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -79,15 +80,15 @@ func TestSendReportsNonRetryableEntries(t *testing.T) {
 		q := openFake(t, f, Options{EntryRetries: 2})
 		ms := tenMessages()
 		err := q.Send(context.Background(), ms...)
-		var be *queue.BatchError
+		var be *postroom.BatchError
 		require.ErrorAs(t, err, &be)
 		assert.Equal(t, []int{2, 5}, be.Failed())
-		assert.ErrorIs(t, be.Errs[2], queue.ErrInvalid)
-		var qe *queue.Error
+		assert.ErrorIs(t, be.Errs[2], postroom.ErrInvalid)
+		var qe *postroom.Error
 		require.ErrorAs(t, be.Errs[2], &qe)
 		assert.Equal(t, "InvalidParameterValue", qe.Code)
 		assert.Equal(t, "bad", qe.Message)
-		assert.ErrorIs(t, be.Errs[5], errUnavailable)
+		assert.ErrorIs(t, be.Errs[5], postroom.ErrUnavailable)
 		assert.Equal(t, 1, f.tries["m2"], "a sender fault is not retried")
 		assert.Equal(t, 3, f.tries["m5"], "a server fault is retried EntryRetries times")
 		assert.Equal(t, 1, f.tries["m0"], "nothing succeeds twice because a sibling failed")
@@ -99,18 +100,18 @@ func TestErrorTable(t *testing.T) {
 		code, msg string
 		want      error
 	}{
-		{"QueueDoesNotExist", "The specified queue does not exist.", queue.ErrNotFound},
-		{"AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.", queue.ErrNotFound},
-		{"ReceiptHandleIsInvalid", "The input receipt handle is invalid.", queue.ErrReceiptInvalid},
-		{"InvalidParameterValue", "Value x for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", queue.ErrReceiptExpired},
-		{"InvalidParameterValue", "Value 99999 for parameter VisibilityTimeout is invalid.", queue.ErrInvalid},
-		{"MissingParameter", "The request must contain the parameter MessageBody.", queue.ErrInvalid},
-		{"OverLimit", "Too many in flight", errThrottled},
-		{"KMS.ThrottlingException", "", errThrottled},
-		{"KmsAccessDenied", "", queue.ErrInvalid},
-		{"AWS.SimpleQueueService.PurgeQueueInProgress", "", queue.ErrPurgeInProgress},
-		{"AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "", queue.ErrTooManyEntries},
-		{"BatchRequestTooLong", "", queue.ErrTooLarge},
+		{"QueueDoesNotExist", "The specified queue does not exist.", postroom.ErrNotFound},
+		{"AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist.", postroom.ErrNotFound},
+		{"ReceiptHandleIsInvalid", "The input receipt handle is invalid.", postroom.ErrReceiptInvalid},
+		{"InvalidParameterValue", "Value x for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", postroom.ErrReceiptExpired},
+		{"InvalidParameterValue", "Value 99999 for parameter VisibilityTimeout is invalid.", postroom.ErrInvalid},
+		{"MissingParameter", "The request must contain the parameter MessageBody.", postroom.ErrInvalid},
+		{"OverLimit", "Too many in flight", postroom.ErrThrottled},
+		{"KMS.ThrottlingException", "", postroom.ErrThrottled},
+		{"KmsAccessDenied", "", postroom.ErrInvalid},
+		{"AWS.SimpleQueueService.PurgeQueueInProgress", "", postroom.ErrPurgeInProgress},
+		{"AWS.SimpleQueueService.TooManyEntriesInBatchRequest", "", postroom.ErrTooManyEntries},
+		{"BatchRequestTooLong", "", postroom.ErrTooLarge},
 	} {
 		t.Run(tc.code, func(t *testing.T) {
 			err := entryErr("send", tc.code, tc.msg)
@@ -123,8 +124,8 @@ func TestErrorTable(t *testing.T) {
 func TestRetryQuotaToldApart(t *testing.T) {
 	err := wrapErr("send", errors.Join(errors.New("api error ThrottlingException"), ratelimitQuota()))
 	assert.ErrorIs(t, err, ErrRetryQuotaExceeded)
-	assert.ErrorIs(t, err, errThrottled)
-	var qe *queue.Error
+	assert.ErrorIs(t, err, postroom.ErrThrottled)
+	var qe *postroom.Error
 	require.ErrorAs(t, err, &qe)
 	assert.Empty(t, qe.Code, "no service code: the SDK did not ask the service")
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/awsbatch"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
@@ -19,7 +20,7 @@ import (
 // as SQS's 1 MiB limit on a batch call's size requires. More than 10
 // messages fail with ErrTooManyEntries, and nothing is sent. A message the driver can tell is invalid (an empty
 // body, too many or malformed attributes, a body over the queue's maximum
-// size) is not sent, and is reported in a *queue.BatchError beside the
+// size) is not sent, and is reported in a *postroom.BatchError beside the
 // others, which are. Entries that fail with a retryable code are sent
 // again, alone; no entry is sent twice because another one failed.
 //
@@ -31,12 +32,12 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	}
 	switch {
 	case len(msgs) == 0:
-		return &queue.Error{Op: "send", Code: "AWS.SimpleQueueService.EmptyBatchRequest",
-			Message: "There should be at least one SendMessageBatchRequestEntry in the request.", Err: queue.ErrTooManyEntries}
+		return &postroom.Error{Pkg: pkgName, Op: "send", Code: "AWS.SimpleQueueService.EmptyBatchRequest",
+			Message: "There should be at least one SendMessageBatchRequestEntry in the request.", Kind: postroom.ErrTooManyEntries}
 	case len(msgs) > MaxBatch:
-		return &queue.Error{Op: "send", Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+		return &postroom.Error{Pkg: pkgName, Op: "send", Code: "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
 			Message: fmt.Sprintf("Maximum number of entries per request are %d. You have sent %d.", MaxBatch, len(msgs)),
-			Err:     queue.ErrTooManyEntries}
+			Kind:    postroom.ErrTooManyEntries}
 	}
 	errs := make([]error, len(msgs))
 	var valid []int
@@ -79,7 +80,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 
 // batchResult returns the result of a call with entries: see
 // awsbatch.Result.
-func batchResult(errs []error) error { return awsbatch.Result(errs, queue.NewBatchError) }
+func batchResult(errs []error) error { return awsbatch.Result(errs, newBatchError) }
 
 // messageSize is what a message counts towards SQS's size limits.
 func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size() }
@@ -89,17 +90,17 @@ func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size(
 func (q *Queue) check(m *queue.Message) error {
 	switch {
 	case m == nil || len(m.Body) == 0:
-		return validate.Invalid("send", "MissingParameter", "The request must contain the parameter MessageBody.")
+		return validate.Invalid(pkgName, "send", "MissingParameter", "The request must contain the parameter MessageBody.")
 	case messageSize(m) > q.maxSize:
-		return &queue.Error{Op: "send", Code: "InvalidParameterValue",
+		return &postroom.Error{Pkg: pkgName, Op: "send", Code: "InvalidParameterValue",
 			Message: fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.maxSize),
-			Err:     queue.ErrTooLarge}
+			Kind:    postroom.ErrTooLarge}
 	case m.Delay > MaxDelay:
-		return validate.Invalid("send", "InvalidParameterValue",
+		return validate.Invalid(pkgName, "send", "InvalidParameterValue",
 			"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", int(m.Delay/time.Second))
 	}
 	if len(m.Attributes) > 0 {
-		if err := validate.Attributes("send", m.Attributes, validate.SQS); err != nil {
+		if err := validate.Attributes(pkgName, "send", m.Attributes, validate.SQS); err != nil {
 			return err
 		}
 	}
@@ -188,7 +189,7 @@ func (q *Queue) entryRetry(ctx context.Context, op string, n int,
 		EntryErr:  func(code, msg string) error { return entryErr(op, code, msg) },
 		CallErr:   func(err error) error { return wrapErr(op, err) },
 		NoResult: func() error {
-			return &queue.Error{Op: op, Message: "the service returned no result for this entry", Err: errUnavailable}
+			return &postroom.Error{Pkg: pkgName, Op: op, Message: "the service returned no result for this entry", Kind: postroom.ErrUnavailable}
 		},
 	}
 	return r.Do(ctx, n, func(ctx context.Context, idx []int) ([]string, []awsbatch.Failure, error) {

@@ -45,7 +45,7 @@ func (q *Queue) Extend(ctx context.Context, timeout time.Duration, ds ...*queue.
 
 func (q *Queue) changeVisibility(ctx context.Context, op string, d time.Duration, ds []*queue.Delivery) error {
 	if d < 0 || d > MaxVisibilityTimeout {
-		return validate.Invalid(op, "InvalidParameterValue",
+		return validate.Invalid(pkgName, op, "InvalidParameterValue",
 			"Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200, if provided.", int(d/time.Second))
 	}
 	secs := int32(ceilSeconds(d))
@@ -79,7 +79,7 @@ func (q *Queue) settle(ctx context.Context, op string, ds []*queue.Delivery, b *
 		return nil
 	case 1:
 		if ds[0] == nil {
-			return validate.Invalid(op, "MissingParameter", "The request must contain the parameter ReceiptHandle.")
+			return validate.Invalid(pkgName, op, "MissingParameter", "The request must contain the parameter ReceiptHandle.")
 		}
 		return b.One(ctx, ds[0])
 	}
@@ -90,7 +90,7 @@ func (q *Queue) settle(ctx context.Context, op string, ds []*queue.Delivery, b *
 		var at []int
 		for j, d := range chunk {
 			if d == nil {
-				errs[start+j] = validate.Invalid(op, "MissingParameter", "The request must contain the parameter ReceiptHandle.")
+				errs[start+j] = validate.Invalid(pkgName, op, "MissingParameter", "The request must contain the parameter ReceiptHandle.")
 				continue
 			}
 			live = append(live, d)

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -32,7 +33,7 @@ func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	q := u.Query()
 	for k := range q {
 		if !urlParams[k] {
-			return nil, &queue.Error{Op: op, Message: "unknown URL parameter " + strconvQuote(k) + " (known: endpoint, profile, region)", Err: queue.ErrInvalid}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown URL parameter " + strconvQuote(k) + " (known: endpoint, profile, region)", Kind: postroom.ErrInvalid}
 		}
 	}
 	region, endpoint, profile := q.Get("region"), q.Get("endpoint"), q.Get("profile")
@@ -45,26 +46,26 @@ func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 		}
 		name = strings.Trim(name, "/")
 		if name == "" || strings.Contains(name, "/") {
-			return nil, &queue.Error{Op: op, Message: "want awssqs://<queue name>", Err: queue.ErrInvalid}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want awssqs://<queue name>", Kind: postroom.ErrInvalid}
 		}
 		nameOrURL = name
 	case "https":
 		r, ok := sqsHostRegion(u.Hostname())
 		if !ok {
-			return nil, &queue.Error{Op: op, Message: "not an SQS queue URL (want https://sqs.<region>.amazonaws.com/<account>/<name>)", Err: queue.ErrInvalid}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "not an SQS queue URL (want https://sqs.<region>.amazonaws.com/<account>/<name>)", Kind: postroom.ErrInvalid}
 		}
 		if region == "" {
 			region = r
 		}
 		parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-			return nil, &queue.Error{Op: op, Message: "want https://sqs.<region>.amazonaws.com/<account>/<name>", Err: queue.ErrInvalid}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want https://sqs.<region>.amazonaws.com/<account>/<name>", Kind: postroom.ErrInvalid}
 		}
 		c := *u
 		c.RawQuery = ""
 		nameOrURL = c.String()
 	default:
-		return nil, &queue.Error{Op: op, Message: "unknown scheme " + strconvQuote(u.Scheme), Err: queue.ErrInvalid}
+		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown scheme " + strconvQuote(u.Scheme), Kind: postroom.ErrInvalid}
 	}
 	var opts []func(*config.LoadOptions) error
 	if region != "" {
@@ -75,7 +76,7 @@ func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, &queue.Error{Op: op, Message: "loading the AWS configuration: " + err.Error(), Err: queue.ErrInvalid, Cause: err}
+		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "loading the AWS configuration: " + err.Error(), Kind: postroom.ErrInvalid, Err: err}
 	}
 	client := sqs.NewFromConfig(cfg, func(o *sqs.Options) {
 		if endpoint != "" {

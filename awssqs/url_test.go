@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -22,7 +23,7 @@ func TestOpenURLRejects(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := queue.Open(context.Background(), raw)
-			require.ErrorIs(t, err, queue.ErrInvalid)
+			require.ErrorIs(t, err, postroom.ErrInvalid)
 		})
 	}
 }
