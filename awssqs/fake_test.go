@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
@@ -22,6 +23,9 @@ type fake struct {
 	fail  func(body string, attempt int) *types.BatchResultErrorEntry
 	tries map[string]int // SendMessageBatch entries seen, by body
 	attrs map[string]string
+
+	received []types.Message            // what the next ReceiveMessage returns
+	recvIn   []*sqs.ReceiveMessageInput // the ReceiveMessage inputs
 }
 
 func newFake() *fake {
@@ -68,11 +72,25 @@ func (f *fake) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput
 	return out, nil
 }
 
-func (f *fake) ReceiveMessage(context.Context, *sqs.ReceiveMessageInput, ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+func (f *fake) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, _ ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls["ReceiveMessage"]++
-	return &sqs.ReceiveMessageOutput{}, nil
+	f.recvIn = append(f.recvIn, in)
+	out := &sqs.ReceiveMessageOutput{Messages: f.received}
+	f.received = nil
+	if len(out.Messages) == 0 && in.WaitTimeSeconds > 0 { // a long poll that finds nothing
+		f.mu.Unlock()
+		defer f.mu.Lock()
+		t := time.NewTimer(time.Duration(in.WaitTimeSeconds) * time.Second)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return out, nil
 }
 
 func (f *fake) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {

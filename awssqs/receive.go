@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/internal/validate"
 	"github.com/postroom/postroom/queue"
 )
@@ -19,7 +20,8 @@ import (
 // Receive long-polls the queue (ReceiveMessage) for up to opts.MaxMessages
 // messages (1 to 10; zero means 1), asking for every message attribute and
 // system attribute. The wait is opts.WaitTime, or the queue's
-// ReceiveMessageWaitTimeSeconds when it is zero, and never more than what
+// ReceiveMessageWaitTimeSeconds when it is zero (none with opts.NoWait),
+// and never more than what
 // is left of ctx's deadline (in whole seconds), so that SQS does not hand
 // out messages to a request its caller has abandoned. When the deadline
 // cuts the wait short and nothing came, Receive waits out ctx and returns
@@ -42,11 +44,11 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 	}
 	wait := opts.WaitTime
 	switch {
+	case opts.NoWait:
+		wait = 0
 	case wait == 0:
 		wait = q.waitTime
-	case wait < 0:
-		wait = 0
-	case wait > MaxWaitTime:
+	case wait < 0 || wait > MaxWaitTime:
 		return nil, validate.Invalid(pkgName, "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(wait/time.Second))
 	}
@@ -123,13 +125,14 @@ func deliveries(ms []types.Message, now time.Time) []*queue.Delivery {
 				GroupID:         a[string(types.MessageSystemAttributeNameMessageGroupId)],
 				DeduplicationID: a[string(types.MessageSystemAttributeNameMessageDeduplicationId)],
 			},
-			Receipt:         aws.ToString(m.ReceiptHandle),
-			SentAt:          millis(a[string(types.MessageSystemAttributeNameSentTimestamp)]),
-			FirstReceivedAt: millis(a[string(types.MessageSystemAttributeNameApproximateFirstReceiveTimestamp)]),
-			ReceivedAt:      now,
-			SequenceNumber:  a[string(types.MessageSystemAttributeNameSequenceNumber)],
-			Raw:             m,
+			Receipt:          aws.ToString(m.ReceiptHandle),
+			SentAt:           millis(a[string(types.MessageSystemAttributeNameSentTimestamp)]),
+			FirstReceivedAt:  millis(a[string(types.MessageSystemAttributeNameApproximateFirstReceiveTimestamp)]),
+			ReceivedAt:       now,
+			SequenceNumber:   a[string(types.MessageSystemAttributeNameSequenceNumber)],
+			DeadLetterSource: a[string(types.MessageSystemAttributeNameDeadLetterQueueSourceArn)],
 		}
+		rawvalue.Set(d, m)
 		d.ReceiveCount, _ = strconv.Atoi(a[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 		ds[i] = d
 	}
