@@ -75,6 +75,7 @@ type Queue struct {
 	opts Options
 
 	info     queue.Info
+	arn      string        // QueueArn
 	maxSize  int           // MaximumMessageSize
 	waitTime time.Duration // ReceiveMessageWaitTimeSeconds
 
@@ -137,6 +138,7 @@ func open(ctx context.Context, c api, nameOrURL string, opts Options) (*Queue, e
 		MaxBatch:          MaxBatch,
 		MaxVisibility:     MaxVisibilityTimeout,
 	}
+	q.arn = a[string(types.QueueAttributeNameQueueArn)]
 	q.waitTime = seconds(a[string(types.QueueAttributeNameReceiveMessageWaitTimeSeconds)], 0)
 	q.maxSize = MaxBatchSize
 	if n, err := strconv.Atoi(a[string(types.QueueAttributeNameMaximumMessageSize)]); err == nil && n > 0 {
@@ -166,6 +168,9 @@ func seconds(s string, def time.Duration) time.Duration {
 
 // URL returns the queue's URL.
 func (q *Queue) URL() string { return q.url }
+
+// ARN returns the queue's ARN, as its attributes said when it was opened.
+func (q *Queue) ARN() string { return q.arn }
 
 // Describe returns what the queue's attributes said when it was opened.
 func (q *Queue) Describe() queue.Info { return q.info }
