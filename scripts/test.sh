@@ -60,6 +60,9 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 
+step "cross-builds (linux/amd64, linux/arm64, linux/386, darwin/arm64, windows/amd64) and the purego pattern scanner"
+bash scripts/crossbuild.sh
+
 step "allocation tests (meaningless under -race, so run without it)"
 go test -count=1 -run 'Alloc' ./eventbus/pattern/
 
