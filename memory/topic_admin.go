@@ -124,7 +124,7 @@ func defaultTopicPolicy(arn, owner string) string {
 // SetTopicAttributes: DisplayName, Policy, DeliveryPolicy, KmsMasterKeyId,
 // SignatureVersion, TracingConfig, ArchivePolicy, DataProtectionPolicy, and
 // on a FIFO topic ContentBasedDeduplication and FifoThroughputScope.
-// Others fail with InvalidParameter, matching queue.ErrInvalid.
+// Others fail with InvalidParameter, matching postroom.ErrInvalid.
 func (t *Topic) SetAttribute(name, value string) error {
 	const op = "settopicattributes"
 	t.mu.Lock()
@@ -399,7 +399,7 @@ func (t *Topic) endpointInfo(e *endpointSub) SubscriptionInfo {
 
 // UnsubscribeARN removes a subscription by ARN: a queue or function
 // subscription stops receiving, a record is dropped. An unknown ARN fails
-// with NotFound, matching queue.ErrNotFound.
+// with NotFound, matching postroom.ErrNotFound.
 func (t *Topic) UnsubscribeARN(arn string) error {
 	t.mu.Lock()
 	s := t.subByARN(arn)
