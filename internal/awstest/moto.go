@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -75,7 +74,7 @@ func startMoto() {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	cmd := exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(cmd)
 	if err := cmd.Start(); err != nil {
 		moto.err = err
 		return
@@ -107,7 +106,7 @@ func StopMoto() {
 	if moto.cmd == nil || moto.cmd.Process == nil {
 		return
 	}
-	_ = syscall.Kill(-moto.cmd.Process.Pid, syscall.SIGTERM)
+	stopGroup(moto.cmd)
 	_ = moto.cmd.Wait()
 	moto.cmd = nil
 }
