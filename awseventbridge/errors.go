@@ -1,15 +1,11 @@
 package awseventbridge
 
 import (
-	"context"
-	"errors"
 	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/smithy-go"
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
+	"github.com/postroom/postroom/internal/awsbatch"
 )
 
 // pkgName is the name errors of this package start with.
@@ -75,26 +71,11 @@ func entryErr(op, code, msg string) error {
 
 // wrapErr turns an SDK error into an error of this package.
 func wrapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var qe ratelimit.QuotaExceededError
-	if errors.As(err, &qe) {
-		return &postroom.Error{Pkg: pkgName, Op: op, Message: "the SDK's client-side retry quota is exhausted: " + err.Error(), Kind: ErrRetryQuotaExceeded, Err: err}
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return &postroom.Error{Pkg: pkgName, Op: op, Code: ae.ErrorCode(), Message: ae.ErrorMessage(), Kind: codes[ae.ErrorCode()], Err: err}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		kind := context.Canceled
-		if errors.Is(err, context.DeadlineExceeded) {
-			kind = context.DeadlineExceeded
-		}
-		return &postroom.Error{Pkg: pkgName, Op: op, Kind: kind, Err: err}
-	}
-	return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrUnavailable, Err: err}
+	return awsbatch.WrapErr(pkgName, op, err, kindOf, ErrRetryQuotaExceeded)
 }
+
+// kindOf returns the sentinel of a service error code, or nil.
+func kindOf(code, _ string) error { return codes[code] }
 
 func invalid(op, code, format string, args ...any) error {
 	return &postroom.Error{Pkg: pkgName, Op: op, Code: code, Message: fmt.Sprintf(format, args...), Kind: postroom.ErrInvalid}

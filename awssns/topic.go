@@ -161,26 +161,16 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 		}
 		return t.publishes.One(ctx, msgs[0])
 	}
-	var chunk []*pubsub.Message
-	var at []int
-	bytes := 0
-	flush := func() {
-		if len(chunk) > 0 {
-			for j, err := range t.publishBatch(ctx, chunk) {
-				errs[at[j]] = err
-			}
+	size := func(i int) int { return messageSize(msgs[i]) }
+	for _, group := range awsbatch.Split(valid, MaxBatch, MaxMessageSize, size) {
+		chunk := make([]*pubsub.Message, len(group))
+		for j, i := range group {
+			chunk[j] = msgs[i]
 		}
-		chunk, at, bytes = nil, nil, 0
-	}
-	for _, i := range valid {
-		sz := messageSize(msgs[i])
-		if bytes+sz > MaxMessageSize {
-			flush()
+		for j, err := range t.publishBatch(ctx, chunk) {
+			errs[group[j]] = err
 		}
-		chunk, at = append(chunk, msgs[i]), append(at, i)
-		bytes += sz
 	}
-	flush()
 	return awsbatch.Result(errs, newBatchError)
 }
 

@@ -1,17 +1,10 @@
 package awssqs
 
 import (
-	"context"
-	"errors"
-	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/smithy-go"
-
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/awsbatch"
 )
 
 // codes maps SQS error codes, in both the JSON protocol's spelling and the
@@ -109,35 +102,5 @@ func entryErr(op string, code, msg string) error {
 // matches ErrRetryQuotaExceeded as well as ErrThrottled), and a canceled
 // call matches the context's error.
 func wrapErr(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	var qe ratelimit.QuotaExceededError
-	if errors.As(err, &qe) {
-		return &postroom.Error{Pkg: pkgName, Op: op, Message: "the SDK's client-side retry quota is exhausted: " + err.Error(),
-			Kind: ErrRetryQuotaExceeded, Err: err}
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		code, msg := ae.ErrorCode(), ae.ErrorMessage()
-		return &postroom.Error{Pkg: pkgName, Op: op, Code: code, Message: msg, Kind: kindOf(code, msg), Err: err}
-	}
-	var me *retry.MaxAttemptsError
-	var rce *aws.RequestCanceledError
-	switch {
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded), errors.As(err, &rce):
-		return &postroom.Error{Pkg: pkgName, Op: op, Kind: ctxErr(err), Err: err}
-	case errors.As(err, &me):
-		return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrUnavailable, Err: err}
-	}
-	return &postroom.Error{Pkg: pkgName, Op: op, Kind: postroom.ErrUnavailable, Err: err}
+	return awsbatch.WrapErr(pkgName, op, err, kindOf, ErrRetryQuotaExceeded)
 }
-
-func ctxErr(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return context.DeadlineExceeded
-	}
-	return context.Canceled
-}
-
-func strconvQuote(s string) string { return strconv.Quote(s) }

@@ -53,28 +53,16 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		return q.sends.One(ctx, msgs[0])
 	}
 	// Split the valid messages into calls by count and size.
-	var chunk []*queue.Message
-	var chunkIdx []int
-	bytes := 0
-	flush := func() {
-		if len(chunk) == 0 {
-			return
+	size := func(i int) int { return messageSize(msgs[i]) }
+	for _, group := range awsbatch.Split(valid, MaxBatch, MaxBatchSize, size) {
+		chunk := make([]*queue.Message, len(group))
+		for j, i := range group {
+			chunk[j] = msgs[i]
 		}
 		for j, err := range q.sendBatch(ctx, chunk) {
-			errs[chunkIdx[j]] = err
+			errs[group[j]] = err
 		}
-		chunk, chunkIdx, bytes = chunk[:0], chunkIdx[:0], 0
 	}
-	for _, i := range valid {
-		sz := messageSize(msgs[i])
-		if len(chunk) == MaxBatch || bytes+sz > MaxBatchSize {
-			flush()
-		}
-		chunk = append(chunk, msgs[i])
-		chunkIdx = append(chunkIdx, i)
-		bytes += sz
-	}
-	flush()
 	return batchResult(errs)
 }
 

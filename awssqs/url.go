@@ -3,6 +3,7 @@ package awssqs
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -35,11 +36,11 @@ var urlParams = map[string]bool{"region": true, "endpoint": true, "profile": tru
 // queue's own URL "https://sqs.eu-west-1.amazonaws.com/123456789012/orders".
 // See the package documentation for the parameters.
 func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
-	op := "open " + strconvQuote(u.Redacted())
+	op := "open " + strconv.Quote(u.Redacted())
 	q := u.Query()
 	for k := range q {
 		if !urlParams[k] {
-			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown URL parameter " + strconvQuote(k) + " (known: endpoint, profile, region)", Kind: postroom.ErrInvalid}
+			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown URL parameter " + strconv.Quote(k) + " (known: endpoint, profile, region)", Kind: postroom.ErrInvalid}
 		}
 	}
 	region, endpoint, profile := q.Get("region"), q.Get("endpoint"), q.Get("profile")
@@ -71,7 +72,7 @@ func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 		c.RawQuery = ""
 		nameOrURL = c.String()
 	default:
-		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown scheme " + strconvQuote(u.Scheme), Kind: postroom.ErrInvalid}
+		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown scheme " + strconv.Quote(u.Scheme), Kind: postroom.ErrInvalid}
 	}
 	var opts []func(*config.LoadOptions) error
 	if region != "" {

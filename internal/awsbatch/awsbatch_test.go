@@ -3,6 +3,7 @@ package awsbatch
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -94,4 +95,27 @@ func TestCoalescerCallerCancel(t *testing.T) {
 		assert.EqualError(t, badErr, "bad 2")
 		assert.ErrorIs(t, cancelErr, context.DeadlineExceeded)
 	})
+}
+
+func TestSplit(t *testing.T) {
+	sizes := []int{4, 4, 4, 9, 1, 12, 1, 1}
+	size := func(i int) int { return sizes[i] }
+	tests := []struct {
+		name          string
+		idx           []int
+		maxN, maxSize int
+		want          [][]int
+	}{
+		{"by count", []int{0, 1, 2, 4, 6, 7}, 2, 100, [][]int{{0, 1}, {2, 4}, {6, 7}}},
+		{"by size", []int{0, 1, 2, 3, 4}, 10, 10, [][]int{{0, 1}, {2}, {3, 4}}},
+		{"oversize entry alone", []int{4, 5, 6}, 10, 10, [][]int{{4}, {5}, {6}}},
+		{"none", nil, 10, 10, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Split(tt.idx, tt.maxN, tt.maxSize, size); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Split(%v) = %v, want %v", tt.idx, got, tt.want)
+			}
+		})
+	}
 }

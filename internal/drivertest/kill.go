@@ -2,7 +2,6 @@ package drivertest
 
 import (
 	"context"
-	"errors"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -64,33 +62,8 @@ func (k Kill) Run(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
 	defer cancel()
 
-	seen := make([]atomic.Int32, total)
-	var distinct, deliveries atomic.Int64
-	receive := func(ctx context.Context) {
-		ds, err := k.Receiver.Receive(ctx, queue.ReceiveOptions{MaxMessages: k.MaxBatch, WaitTime: 500 * time.Millisecond})
-		if err != nil {
-			if ctx.Err() == nil {
-				t.Logf("receive: %v", err)
-			}
-			return
-		}
-		for _, d := range ds {
-			i, err := strconv.Atoi(d.Attributes.Get("seq"))
-			if err != nil || i < 0 || i >= total {
-				t.Errorf("a message without a good seq attribute: %v", d.Attributes)
-				continue
-			}
-			deliveries.Add(1)
-			if seen[i].Add(1) == 1 {
-				distinct.Add(1)
-			}
-		}
-		if len(ds) > 0 {
-			if err := k.Receiver.Ack(ctx, ds...); err != nil && !errors.Is(err, postroom.ErrReceiptExpired) {
-				t.Logf("ack: %v", err)
-			}
-		}
-	}
+	tl := newTally(total)
+	receive := func(ctx context.Context) { tl.receive(ctx, t, k.Receiver, k.MaxBatch, 500*time.Millisecond) }
 
 	var sent, confirmed atomic.Int64 // messages handed to Send; messages whose Send returned nil
 	paused, killed := make(chan struct{}), make(chan struct{})
@@ -169,22 +142,17 @@ func (k Kill) Run(t *testing.T) {
 
 	// The consumer again, until every message arrived.
 	deadline := time.Now().Add(30 * time.Second)
-	for distinct.Load() < int64(total) && ctx.Err() == nil && time.Now().Before(deadline) {
+	for tl.distinct.Load() < int64(total) && ctx.Err() == nil && time.Now().Before(deadline) {
 		receive(ctx)
 	}
 	// A moment more for duplicates that follow.
 	for end := time.Now().Add(time.Second); time.Now().Before(end) && ctx.Err() == nil; {
 		receive(ctx)
 	}
-	missing := 0
-	for i := range seen {
-		if seen[i].Load() == 0 {
-			missing++
-		}
-	}
+	missing := tl.missing()
 	t.Logf("%d messages sent, all confirmed; %s killed at %d sent (kill took %v, start %v); received %d deliveries: %d distinct, %d duplicates, %d missing",
 		confirmed.Load(), k.Service, killAt, killTook.Round(time.Millisecond), startTook.Round(time.Millisecond),
-		deliveries.Load(), distinct.Load(), deliveries.Load()-distinct.Load(), missing)
+		tl.deliveries.Load(), tl.distinct.Load(), tl.deliveries.Load()-tl.distinct.Load(), missing)
 	assert.Equal(t, int64(total), confirmed.Load(), "every message was sent with a nil error")
 	if missing > 0 && missing <= k.MayLose {
 		t.Logf("%d confirmed messages lost, no more than the %d allowed: %s", missing, k.MayLose, k.Why)

@@ -2,9 +2,7 @@ package drivertest
 
 import (
 	"context"
-	"errors"
 	"os/exec"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/queue"
 )
@@ -60,36 +57,13 @@ func (r Restart) Run(t *testing.T) {
 		t.Logf("consumer: %v -> %v %v", ch.From, ch.To, ch.Err)
 	})()
 
-	seen := make([]atomic.Int32, total)
-	var distinct, deliveries atomic.Int64
+	tl := newTally(total)
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Go(func() { // consumer
 		defer close(done)
-		for distinct.Load() < total && ctx.Err() == nil {
-			ds, err := r.Receiver.Receive(ctx, queue.ReceiveOptions{MaxMessages: r.MaxBatch, WaitTime: time.Second})
-			if err != nil {
-				if ctx.Err() == nil {
-					t.Logf("receive: %v", err)
-				}
-				continue
-			}
-			for _, d := range ds {
-				i, err := strconv.Atoi(d.Attributes.Get("seq"))
-				if err != nil || i < 0 || i >= total {
-					t.Errorf("a message without a good seq attribute: %v", d.Attributes)
-					continue
-				}
-				deliveries.Add(1)
-				if seen[i].Add(1) == 1 {
-					distinct.Add(1)
-				}
-			}
-			if len(ds) > 0 {
-				if err := r.Receiver.Ack(ctx, ds...); err != nil && !errors.Is(err, postroom.ErrReceiptExpired) {
-					t.Logf("ack: %v", err)
-				}
-			}
+		for tl.distinct.Load() < total && ctx.Err() == nil {
+			tl.receive(ctx, t, r.Receiver, r.MaxBatch, time.Second)
 		}
 	})
 
@@ -140,19 +114,14 @@ func (r Restart) Run(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
-	missing := 0
-	for i := range seen {
-		if seen[i].Load() == 0 {
-			missing++
-		}
-	}
+	missing := tl.missing()
 	var took time.Duration
 	select {
 	case took = <-restart:
 	default:
 	}
 	t.Logf("sent %d messages, restart of %s took %v, consumer reconnected %d time(s); received %d deliveries: %d distinct, %d duplicates, %d missing",
-		sent.Load(), r.Service, took.Round(time.Millisecond), reconnects.Load(), deliveries.Load(), distinct.Load(), deliveries.Load()-distinct.Load(), missing)
+		sent.Load(), r.Service, took.Round(time.Millisecond), reconnects.Load(), tl.deliveries.Load(), tl.distinct.Load(), tl.deliveries.Load()-tl.distinct.Load(), missing)
 	assert.Zero(t, missing, "messages lost")
 	assert.Positive(t, reconnects.Load(), "the broker restarted under the consumer")
 }
