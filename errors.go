@@ -60,7 +60,11 @@ var (
 )
 
 // kindText returns a sentinel's text.
-func kindText(err error) string { return err.Error() }
+func kindText(pkg string, err error) string {
+	// A driver's own sentinel ("amqp: durable queue lost: not found")
+	// would name the package a second time.
+	return strings.TrimPrefix(err.Error(), pkg+": ")
+}
 
 // Error is an error with the name of the package that produced it, the
 // operation, and, for a service error, the service's own code and message
@@ -101,7 +105,7 @@ func (e *Error) text(withPkg bool) string {
 		b.WriteString(e.Code)
 	case e.Kind != nil && (e.Message != "" || e.Err == nil):
 		sep()
-		b.WriteString(kindText(e.Kind))
+		b.WriteString(kindText(e.Pkg, e.Kind))
 	}
 	switch {
 	case e.Message != "":

@@ -25,6 +25,8 @@ func TestErrorText(t *testing.T) {
 		{"kind alone", &postroom.Error{Pkg: "amqp", Op: "send", Kind: postroom.ErrClosed}, "amqp: send: closed"},
 		{"cause", &postroom.Error{Pkg: "amqp", Op: "send", Kind: postroom.ErrUnavailable, Err: cause}, "amqp: send: write tcp: connection reset by peer"},
 		{"no op", &postroom.Error{Pkg: "stomp", Kind: postroom.ErrNotFound}, "stomp: not found"},
+		{"driver's own kind", &postroom.Error{Pkg: "amqp", Op: "restore queue q", Kind: fmt.Errorf("amqp: durable queue lost: %w", postroom.ErrNotFound), Message: "declared again"},
+			"amqp: restore queue q: durable queue lost: not found: declared again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -55,7 +55,16 @@ failed=$(grep -cE '^\s*--- FAIL' "$log" || true)
 skipped=$(grep -cE '^\s*--- SKIP' "$log" || true)
 if [ "$status" -ne 0 ]; then
   echo "go test failed (exit $status); the failures:"
-  grep -E -B2 -A20 '^\s*--- FAIL|^panic:|^FAIL\b|goleak' "$log" | head -300
+  # Each failed top-level test whole (its last 120 lines), then panics
+  # and goleak reports.
+  awk '
+    /^=== RUN   [^\/]+$/ { n = 0 }
+    { buf[n++ % 120] = $0 }
+    /^--- FAIL: / {
+      print "----- " $0
+      for (i = (n > 120 ? n - 120 : 0); i < n; i++) print buf[i % 120]
+    }' "$log" | head -600
+  grep -E -A30 '^panic:|goleak' "$log" | head -200 || true
   echo "tests: $passed passed, $failed failed, $skipped skipped"
   exit "$status"
 fi

@@ -65,6 +65,9 @@ type child interface{ shutdown() }
 type decl struct {
 	key string // identifies it: "queue orders", "bind sub-1 events"
 	run func(ch *amqp091.Channel) error
+	// durable, for a durable queue, is its name: a reconnection checks
+	// that the queue survived before declaring it again.
+	durable string
 }
 
 // Dial connects to the broker at rawURL (amqp:// or amqps://, the AMQP URI

@@ -3,8 +3,9 @@ package amqp
 import (
 	"errors"
 	"fmt"
-	"github.com/postroom/postroom/internal/errkit"
 	"strconv"
+
+	"github.com/postroom/postroom/internal/errkit"
 
 	"github.com/postroom/postroom"
 	amqp091 "github.com/rabbitmq/amqp091-go"
@@ -22,6 +23,16 @@ var (
 	// responsibility for (a basic.nack publisher confirm), for example
 	// because a queue's length limit rejects new publishes.
 	ErrNacked = errors.New("amqp: the broker nacked the message")
+
+	// ErrQueueLost reports, in the broker.StateChange of a reconnection
+	// (see Broker.NotifyState), a durable queue this Broker had declared
+	// that was gone when the connection came back: someone deleted it, or
+	// the broker lost it in a crash (RabbitMQ 3.10 can lose a queue
+	// declared shortly before it is killed, see "Broker crashes" in the
+	// package documentation). The driver declares it again, empty: the
+	// messages it held, confirmed or not, are lost. It matches
+	// postroom.ErrNotFound too.
+	ErrQueueLost = fmt.Errorf("amqp: durable queue lost: %w", postroom.ErrNotFound)
 )
 
 // errLost marks a publish whose confirm will never come because its

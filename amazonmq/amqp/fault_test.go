@@ -190,9 +190,17 @@ func TestFaultRestart(t *testing.T) {
 
 // TestFaultBrokerKill kills RabbitMQ with SIGKILL while producers send
 // persistent messages with confirms and a backlog waits in a classic
-// queue: no message whose Send returned nil is lost. (A quorum queue is
-// not tested here: RabbitMQ 3.10 does not restart a quorum queue declared
-// a few minutes or less before a crash of its only node, see the package
+// queue: no message whose Send returned nil is lost.
+//
+// The queue is declared some seconds before the run: RabbitMQ 3.10 can
+// lose a durable queue declared shortly before it is killed, together
+// with every message confirmed to it (measured: 4 of 10 runs lost the
+// queue when the kill came 1–2 s after the declaration, 0 of 15 with 5 s
+// between them; see "Broker crashes" in the package documentation). The
+// driver reports such a loss on reconnection with ErrQueueLost, which
+// this test turns into a failure naming the cause. (A quorum queue is not
+// tested here: RabbitMQ 3.10 does not restart a quorum queue declared a
+// few minutes or less before a crash of its only node, see the package
 // documentation; bench/killnine measures older quorum queues.)
 func TestFaultBrokerKill(t *testing.T) {
 	script := testenv.Get(t, "POSTROOM_BROKER_SCRIPT", "scripts/brokers.sh, to kill and start RabbitMQ in the middle of a run")
@@ -202,11 +210,35 @@ func TestFaultBrokerKill(t *testing.T) {
 	}
 	opts := Options{QueueType: QueueTypeClassic, Backoff: backoff.Exponential{Initial: 100 * time.Millisecond, Max: time.Second, Jitter: backoff.EqualJitter}}
 	prod, cons := dial(t, opts), dial(t, opts)
+	var lostMu sync.Mutex
+	var lost []error
+	for _, b := range []*Broker{prod, cons} {
+		stop := b.NotifyState(func(sc broker.StateChange) {
+			if errors.Is(sc.Err, ErrQueueLost) {
+				lostMu.Lock()
+				lost = append(lost, sc.Err)
+				lostMu.Unlock()
+			}
+		})
+		defer stop()
+	}
 	pq := testQueue(t, prod)
 	cq, err := cons.OpenQueue(t.Context(), pq.Name(), QueueOptions{})
 	require.NoError(t, err)
+	select {
+	case <-time.After(queueSettle):
+	case <-t.Context().Done():
+	}
 	drivertest.Kill{
 		Script: script, Service: "rabbitmq", Receiver: cq, MaxBatch: 20,
 		Send: func(ctx context.Context, ms []*queue.Message) error { return pq.Send(ctx, ms...) },
 	}.Run(t)
+	lostMu.Lock()
+	defer lostMu.Unlock()
+	assert.Empty(t, lost, "RabbitMQ lost the queue itself in the crash, %v after declaring it", queueSettle)
 }
+
+// queueSettle is how long TestFaultBrokerKill waits between declaring its
+// queue and starting: long enough for RabbitMQ to keep the declaration
+// through a crash.
+const queueSettle = 5 * time.Second

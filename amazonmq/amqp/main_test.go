@@ -77,7 +77,7 @@ func deleteQueue(t *testing.T, name string) {
 		return
 	}
 	names := []string{name}
-	for _, b := range DefaultRetryBuckets {
+	for _, b := range defaultRetryBuckets {
 		names = append(names, retryQueueName(name, b))
 	}
 	for _, n := range names {

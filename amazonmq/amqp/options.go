@@ -2,6 +2,7 @@ package amqp
 
 import (
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/reconnect"
 
 	"crypto/tls"
 	"net"
@@ -31,9 +32,12 @@ const (
 	QueueTypeQuorum  = "quorum"
 )
 
-// DefaultRetryBuckets are the delays Nack and Message.Delay round up to:
-// each is one retry queue with that message TTL.
-var DefaultRetryBuckets = []time.Duration{
+// DefaultRetryBuckets returns the delays Nack and Message.Delay round up
+// to when Options.RetryBuckets is nil, ascending: each is one retry queue
+// with that message TTL. The slice is the caller's to change.
+func DefaultRetryBuckets() []time.Duration { return slices.Clone(defaultRetryBuckets) }
+
+var defaultRetryBuckets = []time.Duration{
 	100 * time.Millisecond, 200 * time.Millisecond, 500 * time.Millisecond,
 	time.Second, 2 * time.Second, 3 * time.Second, 5 * time.Second,
 	10 * time.Second, 15 * time.Second, 30 * time.Second,
@@ -42,13 +46,9 @@ var DefaultRetryBuckets = []time.Duration{
 	time.Hour, 2 * time.Hour, 3 * time.Hour, 6 * time.Hour, 12 * time.Hour,
 }
 
-// DefaultBackoff is the reconnect backoff when Options.Backoff is nil:
-// 100 ms doubling up to 5 s, with equal jitter.
-var DefaultBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: backoff.EqualJitter}
-
 // Options configure a [Broker]. The zero value works: it connects to the
 // one URL given to [Dial], prefetches 20 messages per consumer, and
-// reconnects forever with [DefaultBackoff].
+// reconnects forever with a backoff of 100 ms doubling up to 5 s.
 type Options struct {
 	// Endpoints are more broker URLs (amqp:// or amqps://), tried in
 	// order after the URL given to Dial, on the first connection and on
@@ -76,7 +76,7 @@ type Options struct {
 	WaitTime time.Duration
 
 	// RetryBuckets are the delays, ascending, that Nack and Message.Delay
-	// round up to; nil means DefaultRetryBuckets. A longer delay than the
+	// round up to; nil means DefaultRetryBuckets(). A longer delay than the
 	// last bucket is rejected with postroom.ErrInvalid.
 	RetryBuckets []time.Duration
 
@@ -86,7 +86,8 @@ type Options struct {
 	DropUnroutable bool
 
 	// Backoff spaces reconnection attempts (one attempt tries every
-	// endpoint); nil means DefaultBackoff.
+	// endpoint); nil means 100 ms doubling up to 5 s, with equal
+	// jitter.
 	Backoff backoff.Policy
 
 	// MaxReconnectAttempts gives up after that many failed attempts in a
@@ -160,7 +161,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
 	}
 	if c.RetryBuckets == nil {
-		c.RetryBuckets = DefaultRetryBuckets
+		c.RetryBuckets = defaultRetryBuckets
 	}
 	if len(c.RetryBuckets) == 0 {
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "empty RetryBuckets")
@@ -172,7 +173,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	}
 	c.RetryBuckets = slices.Clone(c.RetryBuckets)
 	if c.Backoff == nil {
-		c.Backoff = DefaultBackoff
+		c.Backoff = reconnect.DefaultBackoff
 	}
 	if c.ConnectionName == "" {
 		c.ConnectionName = "postroom"

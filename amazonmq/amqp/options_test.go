@@ -29,7 +29,7 @@ func TestNewConfig(t *testing.T) {
 			check: func(t *testing.T, c *config) {
 				assert.Equal(t, DefaultPrefetch, c.Prefetch)
 				assert.Equal(t, DefaultWaitTime, c.WaitTime)
-				assert.Equal(t, DefaultRetryBuckets, c.RetryBuckets)
+				assert.Equal(t, defaultRetryBuckets, c.RetryBuckets)
 				assert.False(t, c.DropUnroutable)
 			},
 		},

@@ -50,7 +50,7 @@ func (b *Broker) OpenQueue(ctx context.Context, name string, opts QueueOptions) 
 	d := &decl{key: "queue " + name, run: func(ch *amqp091.Channel) error {
 		_, err := ch.QueueDeclare(name, true, false, false, false, args)
 		return err
-	}}
+	}, durable: name}
 	if err := b.declare(ctx, op, d, true); err != nil {
 		return nil, err
 	}

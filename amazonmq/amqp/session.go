@@ -9,6 +9,8 @@ import (
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
+
+	"github.com/postroom/postroom"
 )
 
 // A session is one connected generation of a broker: two AMQP connections
@@ -135,10 +137,25 @@ func (s *session) close() {
 
 // restore repeats the recorded declarations on a new session. An entity
 // that fails (say a queue someone re-declared with other arguments) does
-// not stop the others; the errors are returned together.
+// not stop the others; the errors are returned together. A durable queue
+// that is gone is declared again and reported with ErrQueueLost.
 func (s *session) restore(topo []*decl) error {
 	var errs []error
 	for _, d := range topo {
+		if d.durable != "" {
+			err := s.control(func(ch *amqp091.Channel) error {
+				_, err := ch.QueueDeclarePassive(d.durable, true, false, false, false, nil)
+				return err
+			})
+			var aerr *amqp091.Error
+			switch {
+			case errors.As(err, &aerr) && aerr.Code == amqp091.NotFound:
+				errs = append(errs, &postroom.Error{Pkg: "amqp", Op: "restore " + d.key, Kind: ErrQueueLost,
+					Message: "the durable queue was gone after the reconnection (deleted, or lost in a crash of the broker) and is declared again empty"})
+			case err != nil && s.dead():
+				return err
+			}
+		}
 		if err := s.control(d.run); err != nil {
 			if s.dead() {
 				return err

@@ -129,6 +129,9 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 		_, err := ch.QueueDeclare(name, durable, false, !durable, false, args)
 		return err
 	}}
+	if durable {
+		qd.durable = name
+	}
 	bd := &decl{key: "bind " + name + " " + t.name, run: func(ch *amqp091.Channel) error {
 		return ch.QueueBind(name, "", t.name, false, nil)
 	}}

@@ -3,6 +3,7 @@ package mqtt
 import (
 	"errors"
 	"fmt"
+
 	"github.com/postroom/postroom/internal/errkit"
 
 	paho "github.com/eclipse/paho.mqtt.golang"

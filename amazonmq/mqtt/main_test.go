@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/internal/reconnect"
+
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -38,7 +40,7 @@ func eachBroker(t *testing.T, f func(t *testing.T, url string)) {
 	}
 }
 
-var fastBackoff = DefaultBackoff
+var fastBackoff = reconnect.DefaultBackoff
 
 func init() {
 	fastBackoff.Initial = 50 * time.Millisecond

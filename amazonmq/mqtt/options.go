@@ -2,6 +2,7 @@ package mqtt
 
 import (
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/reconnect"
 
 	"crypto/tls"
 	"strconv"
@@ -20,14 +21,10 @@ const (
 	DefaultDialTimeout = 10 * time.Second
 )
 
-// DefaultBackoff is the reconnect backoff when Options.Backoff is nil:
-// 100 ms doubling up to 5 s, with equal jitter.
-var DefaultBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: backoff.EqualJitter}
-
 // Options configure a [Broker]. The zero value works: it connects to the
 // one URL given to [Dial] without credentials under a random client id,
 // keeps the connection alive every 30 s and reconnects forever with
-// [DefaultBackoff].
+// a backoff of 100 ms doubling up to 5 s.
 type Options struct {
 	// Endpoints are more brokers, tried in order after the URL given to
 	// Dial, on the first connection and on every reconnection: the
@@ -69,7 +66,8 @@ type Options struct {
 	RawPayload bool
 
 	// Backoff spaces reconnection attempts (one attempt tries every
-	// endpoint); nil means DefaultBackoff.
+	// endpoint); nil means 100 ms doubling up to 5 s, with equal
+	// jitter.
 	Backoff backoff.Policy
 
 	// MaxReconnectAttempts gives up after that many failed attempts in a
@@ -132,7 +130,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
 	}
 	if c.Backoff == nil {
-		c.Backoff = DefaultBackoff
+		c.Backoff = reconnect.DefaultBackoff
 	}
 
 	u, err := protocol.Parse(rawURL)

@@ -3,8 +3,9 @@ package stomp
 import (
 	"errors"
 	"fmt"
-	"github.com/postroom/postroom/internal/errkit"
 	"strings"
+
+	"github.com/postroom/postroom/internal/errkit"
 
 	gostomp "github.com/go-stomp/stomp/v3"
 	"github.com/go-stomp/stomp/v3/frame"

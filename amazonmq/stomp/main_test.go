@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/internal/reconnect"
+
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
@@ -25,7 +27,7 @@ func brokerURL(t *testing.T) string {
 }
 
 // fastBackoff reconnects quickly in tests.
-var fastBackoff = DefaultBackoff
+var fastBackoff = reconnect.DefaultBackoff
 
 func init() {
 	fastBackoff.Initial = 50 * time.Millisecond

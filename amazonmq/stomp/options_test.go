@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/internal/reconnect"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -28,7 +30,7 @@ func TestNewConfig(t *testing.T) {
 				assert.Equal(t, DefaultWaitTime, c.WaitTime)
 				assert.Equal(t, DefaultHeartbeat, c.Heartbeat)
 				assert.Equal(t, DefaultDialTimeout, c.DialTimeout)
-				assert.Equal(t, DefaultBackoff, c.Backoff)
+				assert.Equal(t, reconnect.DefaultBackoff, c.Backoff)
 				assert.Empty(t, c.name)
 			},
 		},

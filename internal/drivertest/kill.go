@@ -154,6 +154,9 @@ func (k Kill) Run(t *testing.T) {
 		confirmed.Load(), k.Service, killAt, killTook.Round(time.Millisecond), startTook.Round(time.Millisecond),
 		tl.deliveries.Load(), tl.distinct.Load(), tl.deliveries.Load()-tl.distinct.Load(), missing)
 	assert.Equal(t, int64(total), confirmed.Load(), "every message was sent with a nil error")
+	if missing > 0 {
+		t.Logf("never delivered: %s", tl.missingRanges())
+	}
 	if missing > 0 && missing <= k.MayLose {
 		t.Logf("%d confirmed messages lost, no more than the %d allowed: %s", missing, k.MayLose, k.Why)
 		return

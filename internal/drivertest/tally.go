@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -47,6 +48,35 @@ func (c *tally) receive(ctx context.Context, t testing.TB, r queue.Receiver, max
 			t.Logf("ack: %v", err)
 		}
 	}
+}
+
+// missingRanges lists the numbers never delivered as ranges, "500-1499
+// 1730", at most ten of them.
+func (c *tally) missingRanges() string {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(c.seen); i++ {
+		if c.seen[i].Load() != 0 {
+			continue
+		}
+		j := i
+		for j+1 < len(c.seen) && c.seen[j+1].Load() == 0 {
+			j++
+		}
+		if n++; n > 10 {
+			b.WriteString(" …")
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(i))
+		if j > i {
+			b.WriteString("-" + strconv.Itoa(j))
+		}
+		i = j
+	}
+	return b.String()
 }
 
 // missing is how many messages were never delivered.

@@ -11,6 +11,10 @@ import (
 	"github.com/postroom/postroom/backoff"
 )
 
+// DefaultBackoff is the broker drivers' reconnect backoff when their
+// Options.Backoff is nil: 100 ms doubling up to 5 s, with equal jitter.
+var DefaultBackoff = backoff.Exponential{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: backoff.EqualJitter}
+
 // A Policy is how a driver reconnects: its Options.Backoff and
 // Options.MaxReconnectAttempts.
 type Policy struct {
