@@ -61,6 +61,7 @@ func TestEventBusConformanceMoto(t *testing.T) {
 	cfg := awstest.Moto(t)
 	ec, qc := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	eventbustest.Run(t, eventbustest.Harness{
+		Pkg: "awseventbridge",
 		New: func(t *testing.T, c eventbustest.Config) eventbus.Bus {
 			return newBus(t, ec, awseventbridge.Options{MaxEntrySize: c.MaxEntrySize})
 		},

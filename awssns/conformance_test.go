@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
@@ -46,6 +48,7 @@ func TestPubSubConformanceMoto(t *testing.T) {
 	cfg := awstest.Moto(t)
 	sc, qc := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		As:  new(types.Message),
 		New: func(t *testing.T, c pubsubtest.Config) pubsub.Topic { return newTopic(t, sc, qc, c.FIFO) },
 		Invalid: func() (*pubsub.Message, error) {
 			return &pubsub.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, postroom.ErrInvalid

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/stretchr/testify/require"
@@ -58,6 +60,7 @@ func invalidMessage() (*queue.Message, error) {
 func TestQueueConformanceMoto(t *testing.T) {
 	c := sqs.NewFromConfig(awstest.Moto(t))
 	queuetest.Run(t, queuetest.Harness{
+		As: new(types.Message),
 		New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 			return newQueue(t, c, cfg, awssqs.Options{})
 		},

@@ -10,6 +10,7 @@ import (
 
 func TestBrokerConformance(t *testing.T) {
 	brokertest.Run(t, brokertest.Harness{
+		Pkg:  "memory",
 		Open: func(t *testing.T) broker.Broker { return memory.NewBroker() },
 	})
 }

@@ -17,6 +17,7 @@ var testBuses atomic.Int64
 
 func TestBusConformance(t *testing.T) {
 	eventbustest.Run(t, eventbustest.Harness{
+		Pkg: "memory",
 		New: func(t *testing.T, cfg eventbustest.Config) eventbus.Bus {
 			b, err := memory.NewBus(fmt.Sprintf("bus%d", testBuses.Add(1)), memory.BusOptions{MaxEntrySize: cfg.MaxEntrySize})
 			require.NoError(t, err)

@@ -3,6 +3,8 @@ package amqp
 import (
 	"testing"
 
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/broker/brokertest"
@@ -13,6 +15,7 @@ import (
 func TestBrokerConformance(t *testing.T) {
 	amqpURL(t)
 	brokertest.Run(t, brokertest.Harness{
+		Pkg: "amqp",
 		Open: func(t *testing.T) broker.Broker {
 			return dial(t, Options{})
 		},
@@ -33,6 +36,7 @@ func TestQueueConformance(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := dial(t, Options{QueueType: tc.queueType})
 			queuetest.Run(t, queuetest.Harness{
+				As:  new(*amqp091.Delivery),
 				Pkg: "amqp",
 				New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 					return testQueue(t, b)

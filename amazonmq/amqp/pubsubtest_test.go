@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	amqp091 "github.com/rabbitmq/amqp091-go"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/pubsub"
@@ -13,6 +15,7 @@ import (
 func TestTopicConformance(t *testing.T) {
 	amqpURL(t)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		As:  new(*amqp091.Delivery),
 		Pkg: "amqp",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{})

@@ -135,7 +135,7 @@
 //
 // # As
 //
-// [queue.Delivery.As] gives the received message: a *paho.Message (the
+// [queue.Delivery.As] gives the received message: a paho.Message (the
 // paho.Message interface of github.com/eclipse/paho.mqtt.golang).
 //
 // # Limits

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	paho "github.com/eclipse/paho.mqtt.golang"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/pubsub"
@@ -17,6 +19,7 @@ var topicSeq atomic.Uint64
 func TestTopicConformance(t *testing.T) {
 	eachBroker(t, func(t *testing.T, url string) {
 		pubsubtest.Run(t, pubsubtest.Harness{
+			As:  new(paho.Message),
 			Pkg: "mqtt",
 			New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 				b := dial(t, url, Options{})

@@ -14,6 +14,7 @@ func TestBrokerConformance(t *testing.T) {
 	// delayed nacks are declared and tested then.
 	scheduler := os.Getenv("POSTROOM_STOMP_SCHEDULER") != ""
 	brokertest.Run(t, brokertest.Harness{
+		Pkg: "stomp",
 		Open: func(t *testing.T) broker.Broker {
 			// A client id of its own, for durable subscriptions.
 			return dial(t, Options{ClientID: uniqueName("conformance"), ScheduledDelivery: scheduler})

@@ -488,6 +488,7 @@ func TestScheduledDelivery(t *testing.T) {
 		t.Skip(`set POSTROOM_STOMP_SCHEDULER=1 when the broker of POSTROOM_STOMP_URL runs with schedulerSupport="true"`)
 	}
 	queuetest.Run(t, queuetest.Harness{
+		As:  new(*frame.Frame),
 		Pkg: "stomp",
 		New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 			b := dial(t, Options{ScheduledDelivery: true})

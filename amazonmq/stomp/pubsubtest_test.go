@@ -3,6 +3,8 @@ package stomp
 import (
 	"testing"
 
+	"github.com/go-stomp/stomp/v3/frame"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/pubsub"
@@ -12,6 +14,7 @@ import (
 func TestTopicConformance(t *testing.T) {
 	brokerURL(t)
 	pubsubtest.Run(t, pubsubtest.Harness{
+		As:  new(*frame.Frame),
 		Pkg: "stomp",
 		New: func(t *testing.T, cfg pubsubtest.Config) pubsub.Topic {
 			b := dial(t, Options{ClientID: uniqueName("pubsubtest")})

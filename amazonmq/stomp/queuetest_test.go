@@ -3,6 +3,8 @@ package stomp
 import (
 	"testing"
 
+	"github.com/go-stomp/stomp/v3/frame"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom"
@@ -13,6 +15,7 @@ import (
 func TestQueueConformance(t *testing.T) {
 	brokerURL(t)
 	queuetest.Run(t, queuetest.Harness{
+		As:  new(*frame.Frame),
 		Pkg: "stomp",
 		New: func(t *testing.T, cfg queuetest.Config) queue.Queue {
 			b := dial(t, Options{})

@@ -26,6 +26,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/conformance"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -56,6 +57,11 @@ type Harness struct {
 	// needs more (an MQTT topic level, a STOMP destination prefix) adds
 	// it itself.
 	Prefix string
+
+	// Pkg is the name of the driver's package ("amqp", "stomp"). When it
+	// is set, every error the suite provokes must start with "Pkg: ",
+	// once.
+	Pkg string
 }
 
 // A Deleter deletes what it names from the broker, with the messages in
@@ -82,44 +88,38 @@ func Run(t *testing.T, h Harness) {
 		h.Prefix = "postroom-test"
 	}
 	s := &suite{h: h}
-	tests := []struct {
-		name string
-		run  func(t *testing.T, b broker.Broker)
-		need func(c broker.Capabilities) string // the missing capability, or ""
-	}{
-		{"State", s.testState, nil},
-		{"Closed", s.testClosed, nil},
-		{"Unsupported", s.testUnsupported, nil},
-		{"QueueRoundTrip", s.testQueueRoundTrip, needs("Queues", func(c broker.Capabilities) bool { return c.Queues })},
-		{"QueueAttributes", s.testQueueAttributes, needs("Queues", func(c broker.Capabilities) bool { return c.Queues })},
-		{"QueueNack", s.testQueueNack, needs("Queues and Nack", func(c broker.Capabilities) bool { return c.Queues && c.Nack })},
-		{"QueueNackDelay", s.testQueueNackDelay, needs("Queues and DelayedNack", func(c broker.Capabilities) bool { return c.Queues && c.DelayedNack })},
-		{"QueueReceiveCancel", s.testQueueReceiveCancel, needs("Queues", func(c broker.Capabilities) bool { return c.Queues })},
-		{"TopicFanout", s.testTopicFanout, needs("Topics", func(c broker.Capabilities) bool { return c.Topics })},
-		{"TopicAttributes", s.testTopicAttributes, needs("Topics", func(c broker.Capabilities) bool { return c.Topics })},
-		{"TopicNack", s.testTopicNack, needs("Topics and Nack", func(c broker.Capabilities) bool { return c.Topics && c.Nack })},
-		{"DurableSubscription", s.testDurable, needs("Topics and Durable", func(c broker.Capabilities) bool { return c.Topics && c.Durable })},
+	// The capabilities come from a broker: one connection reads them.
+	caps := func() broker.Capabilities {
+		b := h.Open(t)
+		require.NotNil(t, b, "Harness.Open returned nil")
+		defer func() { assert.NoError(t, b.Close(), "Close") }()
+		return b.Capabilities()
+	}()
+	c := caps
+	test := func(name string, run func(t *testing.T, b broker.Broker), missing string) conformance.Test {
+		return conformance.Test{Name: name, Missing: missing, Run: func(t *testing.T) { run(t, s.open(t)) }}
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			b := s.open(t)
-			if tc.need != nil {
-				if missing := tc.need(b.Capabilities()); missing != "" {
-					t.Skip("brokertest: the driver does not declare " + missing)
-				}
-			}
-			tc.run(t, b)
-		})
-	}
+	conformance.Run(t, "brokertest", false, []conformance.Test{
+		test("State", s.testState, ""),
+		test("Closed", s.testClosed, ""),
+		test("Unsupported", s.testUnsupported, ""),
+		test("QueueRoundTrip", s.testQueueRoundTrip, conformance.Unless(c.Queues, "Queues")),
+		test("QueueAttributes", s.testQueueAttributes, conformance.Unless(c.Queues, "Queues")),
+		test("QueueNack", s.testQueueNack, conformance.Unless(c.Queues && c.Nack, "Queues and Nack")),
+		test("QueueNackDelay", s.testQueueNackDelay, conformance.Unless(c.Queues && c.DelayedNack, "Queues and DelayedNack")),
+		test("QueueReceiveCancel", s.testQueueReceiveCancel, conformance.Unless(c.Queues, "Queues")),
+		test("TopicFanout", s.testTopicFanout, conformance.Unless(c.Topics, "Topics")),
+		test("TopicAttributes", s.testTopicAttributes, conformance.Unless(c.Topics, "Topics")),
+		test("TopicNack", s.testTopicNack, conformance.Unless(c.Topics && c.Nack, "Topics and Nack")),
+		test("DurableSubscription", s.testDurable, conformance.Unless(c.Topics && c.Durable, "Topics and Durable")),
+	})
 }
 
-func needs(what string, ok func(broker.Capabilities) bool) func(broker.Capabilities) string {
-	return func(c broker.Capabilities) string {
-		if ok(c) {
-			return ""
-		}
-		return what
-	}
+// errorIs checks that err matches kind and names the driver's package
+// once (when Harness.Pkg is set).
+func (s *suite) errorIs(t *testing.T, err, kind error, what string) bool {
+	t.Helper()
+	return conformance.ErrorIs(t, s.h.Pkg, err, kind, what)
 }
 
 type suite struct{ h Harness }
@@ -343,22 +343,22 @@ func (s *suite) testClosed(t *testing.T, b broker.Broker) {
 	assert.NoError(t, b.Close(), "a second Close")
 
 	_, err := b.Queue(ctx, s.name(t, "after"))
-	assert.ErrorIs(t, err, postroom.ErrClosed, "Broker.Queue after Close")
+	s.errorIs(t, err, postroom.ErrClosed, "Broker.Queue after Close")
 	_, err = b.Topic(ctx, s.name(t, "after"))
-	assert.ErrorIs(t, err, postroom.ErrClosed, "Broker.Topic after Close")
+	s.errorIs(t, err, postroom.ErrClosed, "Broker.Topic after Close")
 	if q != nil {
-		assert.ErrorIs(t, q.Send(ctx, msg("after close")), postroom.ErrClosed, "Send")
+		s.errorIs(t, q.Send(ctx, msg("after close")), postroom.ErrClosed, "Send")
 		_, err := q.Receive(ctx, queue.ReceiveOptions{WaitTime: time.Second})
-		assert.ErrorIs(t, err, postroom.ErrClosed, "Receive")
-		assert.ErrorIs(t, q.Ack(ctx, d), postroom.ErrClosed, "Ack")
-		assert.ErrorIs(t, q.Nack(ctx, 0, d), postroom.ErrClosed, "Nack")
+		s.errorIs(t, err, postroom.ErrClosed, "Receive")
+		s.errorIs(t, q.Ack(ctx, d), postroom.ErrClosed, "Ack")
+		s.errorIs(t, q.Nack(ctx, 0, d), postroom.ErrClosed, "Nack")
 	}
 	if tp != nil {
-		assert.ErrorIs(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("after close")}), postroom.ErrClosed, "Publish")
+		s.errorIs(t, tp.Publish(ctx, &pubsub.Message{Body: []byte("after close")}), postroom.ErrClosed, "Publish")
 		_, err := tp.Subscribe(ctx, pubsub.SubscribeOptions{})
-		assert.ErrorIs(t, err, postroom.ErrClosed, "Subscribe")
+		s.errorIs(t, err, postroom.ErrClosed, "Subscribe")
 		_, err = sb.Receive(ctx, queue.ReceiveOptions{WaitTime: time.Second})
-		assert.ErrorIs(t, err, postroom.ErrClosed, "Subscription.Receive")
+		s.errorIs(t, err, postroom.ErrClosed, "Subscription.Receive")
 	}
 }
 
@@ -369,12 +369,12 @@ func (s *suite) testUnsupported(t *testing.T, b broker.Broker) {
 	if !caps.Queues {
 		checked = true
 		_, err := b.Queue(ctx, s.name(t, "q"))
-		assert.ErrorIs(t, err, postroom.ErrUnsupported, "Queue on a driver without queues")
+		s.errorIs(t, err, postroom.ErrUnsupported, "Queue on a driver without queues")
 	}
 	if !caps.Topics {
 		checked = true
 		_, err := b.Topic(ctx, s.name(t, "t"))
-		assert.ErrorIs(t, err, postroom.ErrUnsupported, "Topic on a driver without topics")
+		s.errorIs(t, err, postroom.ErrUnsupported, "Topic on a driver without topics")
 	}
 	if caps.Topics && !caps.Durable {
 		checked = true
@@ -383,14 +383,14 @@ func (s *suite) testUnsupported(t *testing.T, b broker.Broker) {
 		if err == nil {
 			_ = sub.Close()
 		}
-		assert.ErrorIs(t, err, postroom.ErrUnsupported, "a named subscription on a driver without durable ones")
+		s.errorIs(t, err, postroom.ErrUnsupported, "a named subscription on a driver without durable ones")
 	}
 	if caps.Queues && !caps.DelayedNack {
 		checked = true
 		q := s.queue(t, b)
 		require.NoError(t, q.Send(ctx, msg("no delay")))
 		d := s.receive(t, q, 1)[0]
-		assert.ErrorIs(t, q.Nack(ctx, time.Second, d), postroom.ErrUnsupported, "Nack with a delay")
+		s.errorIs(t, q.Nack(ctx, time.Second, d), postroom.ErrUnsupported, "Nack with a delay")
 		_ = q.Ack(ctx, d)
 	}
 	if !checked {

@@ -43,6 +43,10 @@ type Harness struct {
 	Sink func(t *testing.T) (eventbus.Target, queue.Receiver)
 	// Caps declares what the driver can do.
 	Caps Capabilities
+	// Pkg is the name of the driver's package ("memory",
+	// "awseventbridge"). When it is set, every error the suite provokes
+	// must start with "Pkg: ", once.
+	Pkg string
 }
 
 // Config is what a test asks of the bus New makes.
@@ -289,7 +293,7 @@ func (s *suite) testPartialFailure(t *testing.T) {
 	assert.Equal(t, []int{1, 2, 4, 5}, be.Failed())
 	codes := map[int]string{1: "InvalidArgument", 2: "MalformedDetail", 4: "MalformedDetail", 5: "InvalidArgument"}
 	for i, code := range codes {
-		assert.ErrorIs(t, be.Errs[i], postroom.ErrInvalid, "entry %d", i)
+		s.errorIs(t, be.Errs[i], postroom.ErrInvalid, "entry %d", i)
 		var qe *postroom.Error
 		if assert.ErrorAs(t, be.Errs[i], &qe, "entry %d", i) {
 			assert.Equal(t, code, qe.Code, "entry %d", i)
@@ -325,8 +329,8 @@ func (s *suite) testBatchLimits(t *testing.T) {
 	for i := range 11 {
 		events = append(events, event("n", fmt.Sprintf(`{"n":%d}`, i)))
 	}
-	assert.ErrorIs(t, b.Put(ctx, events...), postroom.ErrTooManyEntries, "11 entries")
-	assert.ErrorIs(t, b.Put(ctx), postroom.ErrTooManyEntries, "no entry")
+	s.errorIs(t, b.Put(ctx, events...), postroom.ErrTooManyEntries, "11 entries")
+	s.errorIs(t, b.Put(ctx), postroom.ErrTooManyEntries, "no entry")
 	require.NoError(t, b.Put(ctx, events[:10]...))
 	assert.Len(t, receive(t, q, 10), 10)
 	receiveNone(t, q)
@@ -341,20 +345,20 @@ func (s *suite) testEntrySize(t *testing.T) {
 	require.NoError(t, b.Put(ctx, fits), "an entry of exactly the limit")
 	over := event("big", `{"pad":"`+strings.Repeat("x", limit-fixed)+`"}`)
 	over.Time = time.Now() // 14 more bytes
-	assert.ErrorIs(t, b.Put(ctx, over), postroom.ErrTooLarge)
+	s.errorIs(t, b.Put(ctx, over), postroom.ErrTooLarge)
 	half := `{"pad":"` + strings.Repeat("x", limit/2) + `"}`
-	assert.ErrorIs(t, b.Put(ctx, event("a", half), event("b", half)), postroom.ErrTooLarge, "the limit applies to the call's entries together")
+	s.errorIs(t, b.Put(ctx, event("a", half), event("b", half)), postroom.ErrTooLarge, "the limit applies to the call's entries together")
 }
 
 func (s *suite) testInvalidPattern(t *testing.T) {
 	_, rm := s.bus(t, Config{})
 	for _, p := range []string{`{"source":"not an array"}`, `{"source":[]}`, `not json`, `{"n":[{"numeric":["<",1,">",2]}]}`} {
 		err := rm.PutRule(ctx, eventbus.Rule{Name: "bad", EventPattern: p})
-		assert.ErrorIs(t, err, eventbus.ErrInvalidPattern, p)
+		s.errorIs(t, err, eventbus.ErrInvalidPattern, p)
 		assert.ErrorContains(t, err, "Event pattern is not valid. Reason: ", p)
 	}
 	_, err := rm.DescribeRule(ctx, "bad")
-	assert.ErrorIs(t, err, postroom.ErrNotFound, "an invalid rule is not created")
+	s.errorIs(t, err, postroom.ErrNotFound, "an invalid rule is not created")
 }
 
 func (s *suite) testDisabledRule(t *testing.T) {
@@ -396,7 +400,7 @@ func (s *suite) testRuleCRUD(t *testing.T) {
 	assert.Equal(t, []string{"orders-a", "orders.b"}, names, "by prefix, in name order")
 
 	for _, name := range []string{"", "has space", strings.Repeat("n", 65), "slash/ed"} {
-		assert.ErrorIs(t, rm.PutRule(ctx, eventbus.Rule{Name: name, EventPattern: `{"source":["x"]}`}), postroom.ErrInvalid, "name %q", name)
+		s.errorIs(t, rm.PutRule(ctx, eventbus.Rule{Name: name, EventPattern: `{"source":["x"]}`}), postroom.ErrInvalid, "name %q", name)
 	}
 
 	require.NoError(t, rm.PutTargets(ctx, "orders-a", tg))
@@ -404,20 +408,20 @@ func (s *suite) testRuleCRUD(t *testing.T) {
 	ts, err := rm.ListTargets(ctx, "orders-a")
 	require.NoError(t, err)
 	assert.Len(t, ts, 1, "updating a rule keeps its targets")
-	assert.ErrorIs(t, rm.DeleteRule(ctx, "orders-a"), postroom.ErrInvalid, "a rule with targets cannot be deleted")
+	s.errorIs(t, rm.DeleteRule(ctx, "orders-a"), postroom.ErrInvalid, "a rule with targets cannot be deleted")
 	require.NoError(t, rm.RemoveTargets(ctx, "orders-a", tg.ID))
 	require.NoError(t, rm.DeleteRule(ctx, "orders-a"))
 	_, err = rm.DescribeRule(ctx, "orders-a")
-	assert.ErrorIs(t, err, postroom.ErrNotFound)
+	s.errorIs(t, err, postroom.ErrNotFound)
 	assert.NoError(t, rm.DeleteRule(ctx, "orders-a"), "deleting a deleted rule succeeds")
 	_, err = rm.ListTargets(ctx, "orders-a")
-	assert.ErrorIs(t, err, postroom.ErrNotFound)
+	s.errorIs(t, err, postroom.ErrNotFound)
 }
 
 func (s *suite) testTargetLimits(t *testing.T) {
 	b, rm := s.bus(t, Config{})
 	putRule(t, rm, "r", `{"source":["`+source+`"]}`)
-	assert.ErrorIs(t, rm.PutTargets(ctx, "missing", s.target(t)), postroom.ErrNotFound)
+	s.errorIs(t, rm.PutTargets(ctx, "missing", s.target(t)), postroom.ErrNotFound)
 
 	var ts []eventbus.Target
 	var qs []queue.Receiver
@@ -428,7 +432,7 @@ func (s *suite) testTargetLimits(t *testing.T) {
 	require.NoError(t, rm.PutTargets(ctx, "r", ts[:3]...))
 	require.NoError(t, rm.PutTargets(ctx, "r", ts[2:]...), "re-putting a target replaces it")
 	extra := s.target(t)
-	assert.ErrorIs(t, rm.PutTargets(ctx, "r", extra), eventbus.ErrLimitExceeded, "a sixth target")
+	s.errorIs(t, rm.PutTargets(ctx, "r", extra), eventbus.ErrLimitExceeded, "a sixth target")
 	got, err := rm.ListTargets(ctx, "r")
 	require.NoError(t, err)
 	var ids []string
@@ -443,10 +447,10 @@ func (s *suite) testTargetLimits(t *testing.T) {
 
 	bad := s.target(t)
 	bad.ID = "bad id"
-	assert.ErrorIs(t, rm.PutTargets(ctx, "r", bad), postroom.ErrInvalid, "an invalid target id")
+	s.errorIs(t, rm.PutTargets(ctx, "r", bad), postroom.ErrInvalid, "an invalid target id")
 	two := s.target(t)
 	two.Input, two.InputPath = `{}`, "$.detail"
-	assert.ErrorIs(t, rm.PutTargets(ctx, "r", two), postroom.ErrInvalid, "Input and InputPath together")
+	s.errorIs(t, rm.PutTargets(ctx, "r", two), postroom.ErrInvalid, "Input and InputPath together")
 
 	require.NoError(t, b.Put(ctx, event("fan out", `{}`)))
 	for _, q := range qs {
@@ -490,7 +494,7 @@ func (s *suite) testTransform(t *testing.T) {
 
 	bad, _ := s.sink(t)
 	bad.InputTransformer = &eventbus.InputTransformer{InputTemplate: `"<undefined>"`}
-	assert.ErrorIs(t, rm.PutTargets(ctx, "transform", bad), postroom.ErrInvalid, "a placeholder not in InputPathsMap")
+	s.errorIs(t, rm.PutTargets(ctx, "transform", bad), postroom.ErrInvalid, "a placeholder not in InputPathsMap")
 }
 
 func (s *suite) testFunc(t *testing.T) {
@@ -519,7 +523,7 @@ func (s *suite) testArchiveReplay(t *testing.T) {
 	tg, q := s.sink(t)
 	putRule(t, rm, "all", `{"source":["`+source+`"]}`, tg)
 	require.NoError(t, ar.CreateArchive(ctx, "orders", eventbus.ArchiveOptions{EventPattern: `{"detail-type":["kept"]}`}))
-	assert.ErrorIs(t, ar.CreateArchive(ctx, "orders", eventbus.ArchiveOptions{}), postroom.ErrExists)
+	s.errorIs(t, ar.CreateArchive(ctx, "orders", eventbus.ArchiveOptions{}), postroom.ErrExists)
 
 	base := time.Now().UTC().Truncate(time.Second)
 	var events []*eventbus.Event
@@ -544,12 +548,26 @@ func (s *suite) testArchiveReplay(t *testing.T) {
 	assert.Equal(t, []string{`{"n":0}`, `{"n":2}`}, replayed, "the kept events of the window")
 	receiveNone(t, q)
 	_, err = rp.StartReplay(ctx, eventbus.ReplayOptions{Name: "r2", Archive: "missing", Start: base, End: base.Add(time.Hour)})
-	assert.ErrorIs(t, err, postroom.ErrNotFound)
+	s.errorIs(t, err, postroom.ErrNotFound)
 }
 
 func (s *suite) testClosed(t *testing.T) {
 	b, _ := s.bus(t, Config{})
 	require.NoError(t, b.Close())
-	assert.ErrorIs(t, b.Put(ctx, event("late", `{}`)), postroom.ErrClosed)
+	s.errorIs(t, b.Put(ctx, event("late", `{}`)), postroom.ErrClosed)
 	assert.NoError(t, b.Close(), "a second Close")
+}
+
+// errorIs checks that err matches kind and names the driver's package
+// once; msgAndArgs describe the check, as with testify.
+func (s *suite) errorIs(t *testing.T, err, kind error, msgAndArgs ...any) bool {
+	t.Helper()
+	what := kind.Error()
+	switch {
+	case len(msgAndArgs) == 1:
+		what = fmt.Sprint(msgAndArgs[0])
+	case len(msgAndArgs) > 1:
+		what = fmt.Sprintf(fmt.Sprint(msgAndArgs[0]), msgAndArgs[1:]...)
+	}
+	return conformance.ErrorIs(t, s.h.Pkg, err, kind, what)
 }

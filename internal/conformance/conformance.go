@@ -6,6 +6,7 @@ package conformance
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -65,4 +66,33 @@ func ErrorIs(t *testing.T, pkg string, err, kind error, what string) bool {
 		return false
 	}
 	return true
+}
+
+// CheckAs checks a delivery's As. want, when not nil, is a pointer to a
+// variable of the raw type the driver documents: As must fill a new one
+// with a non-zero value. As of a type no driver offers reports false.
+func CheckAs(t *testing.T, d interface{ As(any) bool }, want any) {
+	t.Helper()
+	var unrelated struct{ notARawValue int }
+	if d.As(&unrelated) {
+		t.Errorf("As(%T) reported true", &unrelated)
+	}
+	if d.As(nil) {
+		t.Error("As(nil) reported true")
+	}
+	if want == nil {
+		return
+	}
+	wt := reflect.TypeOf(want)
+	if wt.Kind() != reflect.Pointer {
+		t.Fatalf("Harness.As is a %v, not a pointer", wt)
+	}
+	target := reflect.New(wt.Elem())
+	if !d.As(target.Interface()) {
+		t.Errorf("As(%v) reported false: the driver documents that type", wt)
+		return
+	}
+	if target.Elem().IsZero() {
+		t.Errorf("As(%v) set a zero value", wt)
+	}
 }

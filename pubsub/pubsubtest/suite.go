@@ -35,6 +35,12 @@ type Harness struct {
 	// matches. Nil skips the partial-failure test.
 	Invalid func() (*pubsub.Message, error)
 
+	// As, when not nil, is a pointer to a variable of the raw type the
+	// driver's deliveries reach with Delivery.As, as its documentation
+	// says (new(*amqp091.Delivery)): every delivery of the first test
+	// must fill one.
+	As any
+
 	// Pkg is the name of the driver's package ("memory", "amqp"). When it
 	// is set, every error the suite provokes must start with "Pkg: ".
 	Pkg string
@@ -160,7 +166,11 @@ func (s *suite) testFanOut(t *testing.T) {
 	publish(t, tp, m)
 	assert.NotEmpty(t, m.ID, "Publish sets the id")
 	for _, sub := range []pubsub.Subscription{a, b} {
-		assert.Equal(t, []string{"to everyone"}, bodies(receive(t, sub, 1)))
+		ds := receive(t, sub, 1)
+		assert.Equal(t, []string{"to everyone"}, bodies(ds))
+		for _, d := range ds {
+			conformance.CheckAs(t, d, s.h.As)
+		}
 	}
 }
 

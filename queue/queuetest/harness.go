@@ -25,6 +25,12 @@ type Harness struct {
 	// rejection matches. Nil skips the partial-failure test.
 	Invalid func() (*queue.Message, error)
 
+	// As, when not nil, is a pointer to a variable of the raw type the
+	// driver's deliveries reach with Delivery.As, as its documentation
+	// says (new(*amqp091.Delivery)): every delivery of the first test
+	// must fill one.
+	As any
+
 	// Pkg is the name of the driver's package ("memory", "amqp"). When it
 	// is set, every error the suite provokes must start with "Pkg: ".
 	Pkg string

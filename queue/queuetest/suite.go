@@ -129,6 +129,7 @@ func (s *suite) testSendReceiveAck(t *testing.T) {
 		assert.GreaterOrEqual(t, d.ReceiveCount, 1)
 		i := slices.IndexFunc(ms, func(m *queue.Message) bool { return string(m.Body) == string(d.Body) })
 		assert.Equal(t, ms[i].ID, d.ID, "the delivery carries the id Send returned")
+		conformance.CheckAs(t, d, s.h.As)
 	}
 	ack(t, q, ds...)
 	receiveNone(t, q, time.Second)
