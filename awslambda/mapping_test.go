@@ -489,3 +489,41 @@ func TestNewMappingInvalid(t *testing.T) {
 		})
 	}
 }
+
+// On a FIFO queue a message group is in one invocation at a time, even
+// when the receiver does not lock groups itself.
+func TestMappingFIFOGroupsOneAtATime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q, _ := newQueue(t, "orders", 0) // a standard queue: it does not lock groups
+		var mu sync.Mutex
+		running := map[string]int{}
+		most := 0
+		var order []string
+		fn := awslambda.SQSHandler(func(ctx context.Context, d *queue.Delivery) error {
+			mu.Lock()
+			running[d.GroupID]++
+			most = max(most, running[d.GroupID])
+			order = append(order, string(d.Body))
+			mu.Unlock()
+			time.Sleep(time.Second)
+			mu.Lock()
+			running[d.GroupID]--
+			mu.Unlock()
+			return nil
+		}, awslambda.SQSOptions{})
+		m, err := awslambda.NewMapping(q, fn, awslambda.MappingOptions{
+			MaximumConcurrency: 3, BatchSize: 1,
+			EventSourceARN: "arn:aws:sqs:eu-west-1:111122223333:orders.fifo",
+		})
+		require.NoError(t, err)
+		send(t, q, &queue.Message{Body: []byte("a"), GroupID: "g1"}, &queue.Message{Body: []byte("b"), GroupID: "g1"},
+			&queue.Message{Body: []byte("c"), GroupID: "g2"})
+		start(t, m)
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, 1, most, "a group ran in two invocations at once: %v", order)
+		assert.Len(t, order, 3)
+	})
+}
