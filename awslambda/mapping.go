@@ -361,21 +361,21 @@ func (m *Mapping) invokeRecover(ctx context.Context, payload []byte) (out []byte
 // settle deletes the messages of ds that failed does not name. A name that
 // is empty or not in the batch fails the whole batch, as on Lambda.
 func (m *Mapping) settle(ctx context.Context, ds []*queue.Delivery, failed []string) error {
+	inBatch := make(map[string]bool, len(ds))
+	for _, d := range ds {
+		inBatch[d.ID] = true
+	}
 	left := make(map[string]bool, len(failed))
 	for _, id := range failed {
+		if !inBatch[id] {
+			return e.Errorf(postroom.ErrInvalid, "invoke", "batch item failure %q names no message of the batch", id)
+		}
 		left[id] = true
 	}
 	var ok []*queue.Delivery
 	for _, d := range ds {
-		if left[d.ID] {
-			delete(left, d.ID)
-			continue
-		}
-		ok = append(ok, d)
-	}
-	if len(left) > 0 {
-		for id := range left {
-			return e.Errorf(postroom.ErrInvalid, "invoke", "batch item failure %q names no message of the batch", id)
+		if !left[d.ID] {
+			ok = append(ok, d)
 		}
 	}
 	for len(ok) > 0 {
