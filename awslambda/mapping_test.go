@@ -527,3 +527,86 @@ func TestMappingFIFOGroupsOneAtATime(t *testing.T) {
 		assert.Len(t, order, 3)
 	})
 }
+
+// flaky wraps a queue: its first receives fail as an unreachable service
+// would, and its acks fail when ackErr is set.
+type flaky struct {
+	*memory.Queue
+	mu           sync.Mutex
+	receiveFails int
+	ackErr       error
+}
+
+func (f *flaky) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
+	f.mu.Lock()
+	fail := f.receiveFails > 0
+	f.receiveFails--
+	f.mu.Unlock()
+	if fail {
+		return nil, &postroom.Error{Pkg: "test", Op: "receive", Kind: postroom.ErrUnavailable}
+	}
+	return f.Queue.Receive(ctx, opts)
+}
+
+func (f *flaky) Ack(ctx context.Context, ds ...*queue.Delivery) error {
+	if f.ackErr != nil {
+		return f.ackErr
+	}
+	return f.Queue.Ack(ctx, ds...)
+}
+
+// Receive errors are retried with backoff; a failed delete is reported and
+// the message comes back.
+func TestMappingReceiveAndAckErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q, _ := newQueue(t, "orders", 0)
+		f := &flaky{Queue: q, receiveFails: 3, ackErr: errors.New("delete failed")}
+		var (
+			mu      sync.Mutex
+			pauses  []time.Duration
+			ackErrs int
+			calls   int
+		)
+		ok := func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+			mu.Lock()
+			calls++
+			mu.Unlock()
+			return events.SQSEventResponse{}, nil
+		}
+		m, err := awslambda.NewMapping(f, ok, awslambda.MappingOptions{MaximumConcurrency: 1, Hooks: awslambda.MappingHooks{
+			PollError: func(err error, pause time.Duration) {
+				assert.ErrorIs(t, err, postroom.ErrUnavailable)
+				mu.Lock()
+				pauses = append(pauses, pause)
+				mu.Unlock()
+			},
+			AckFailed: func(ds []*queue.Delivery, err error) {
+				assert.EqualError(t, err, "delete failed")
+				mu.Lock()
+				ackErrs++
+				mu.Unlock()
+			},
+		}})
+		require.NoError(t, err)
+		send(t, q, body("a"))
+		start(t, m)
+		time.Sleep(20 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		require.Len(t, pauses, 3)
+		for i, p := range pauses {
+			assert.LessOrEqual(t, p, time.Second<<i, "pause %d", i)
+			assert.GreaterOrEqual(t, p, time.Second<<i/2, "pause %d", i)
+		}
+		assert.Equal(t, 1, calls)
+		assert.Equal(t, 1, ackErrs)
+		mu.Unlock()
+
+		// Not deleted: it comes back after the visibility timeout.
+		time.Sleep(40 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		assert.Equal(t, 2, calls)
+		mu.Unlock()
+	})
+}
