@@ -1,12 +1,8 @@
 package awslambda
 
 import (
-	"crypto/md5"
 	"encoding/base64"
-	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +12,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/internal/rawvalue"
+	"github.com/postroom/postroom/internal/sqsmd5"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -107,8 +104,8 @@ func sqsRecord(d *queue.Delivery, arn, region string) events.SQSMessage {
 		MessageId:              d.ID,
 		ReceiptHandle:          d.Receipt,
 		Body:                   string(d.Body),
-		Md5OfBody:              md5Hex(d.Body),
-		Md5OfMessageAttributes: md5OfAttributes(d.Attributes),
+		Md5OfBody:              sqsmd5.Body(d.Body),
+		Md5OfMessageAttributes: sqsmd5.Attributes(d.Attributes),
 		Attributes:             attrs,
 		MessageAttributes:      map[string]events.SQSMessageAttribute{},
 		EventSourceARN:         arn,
@@ -126,47 +123,6 @@ func sqsRecord(d *queue.Delivery, arn, region string) events.SQSMessage {
 		m.MessageAttributes[name] = v
 	}
 	return m
-}
-
-// md5Hex is the lower-case hex MD5 of b (an SQS record's md5OfBody).
-func md5Hex(b []byte) string {
-	sum := md5.Sum(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// md5OfAttributes is SQS's MD5OfMessageAttributes: for each attribute in
-// name order, the length-prefixed name and data type, a transport byte (1
-// for strings and numbers, 2 for binary) and the length-prefixed value. It
-// is "" for no attributes.
-func md5OfAttributes(attrs queue.Attributes) string {
-	if len(attrs) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(attrs))
-	for name := range attrs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	h := md5.New()
-	var n [4]byte
-	put := func(b []byte) {
-		binary.BigEndian.PutUint32(n[:], uint32(len(b)))
-		h.Write(n[:])
-		h.Write(b)
-	}
-	for _, name := range names {
-		a := attrs[name]
-		put([]byte(name))
-		put([]byte(a.Type))
-		if a.BaseType() == queue.TypeBinary {
-			h.Write([]byte{2})
-			put(a.Binary)
-		} else {
-			h.Write([]byte{1})
-			put([]byte(a.Value))
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // SNSDelivery converts one record of an SNS event into the delivery a

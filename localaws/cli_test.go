@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postroom/postroom/internal/sqsmd5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -127,7 +128,7 @@ func TestAWSCLI(t *testing.T) {
 			assert.Equal(t, hs.URL+"/000000000000/seed", url)
 			sent := c.json("sqs", "send-message", "--queue-url", url, "--message-body", "Hello, SQS!",
 				"--message-attributes", `{"trace":{"DataType":"String","StringValue":"abc-123"}}`)
-			assert.Equal(t, md5Hex([]byte("Hello, SQS!")), sent["MD5OfMessageBody"])
+			assert.Equal(t, sqsmd5.Body([]byte("Hello, SQS!")), sent["MD5OfMessageBody"])
 			got := messages(c.json("sqs", "receive-message", "--queue-url", url, "--attribute-names", "All", "--message-attribute-names", "All"))
 			require.Len(t, got, 1)
 			assert.Equal(t, "Hello, SQS!", got[0]["Body"])
@@ -227,7 +228,7 @@ func TestBoto3(t *testing.T) {
 	require.NoError(t, json.Unmarshal(out, &res), "%s", out)
 	assert.Equal(t, hs.URL+"/000000000000/seed", res["url"])
 	assert.Equal(t, "Hello, SQS!", res["body"])
-	assert.Equal(t, md5Hex([]byte("Hello, SQS!")), res["md5"])
+	assert.Equal(t, sqsmd5.Body([]byte("Hello, SQS!")), res["md5"])
 	assert.Equal(t, "7", res["n"])
 	assert.Equal(t, "arn:aws:sqs:eu-west-1:000000000000:seed", res["arn"])
 	assert.Equal(t, "AWS.SimpleQueueService.NonExistentQueue", res["err"])

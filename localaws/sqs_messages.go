@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/postroom/postroom/internal/sqsmd5"
 	"github.com/postroom/postroom/localaws/internal/awsreq"
 	"github.com/postroom/postroom/queue"
 )
@@ -80,9 +81,9 @@ func sendInput(e *sqsEntry, trace string) (*queue.Message, queue.Attributes, *aw
 func sentOutput(m *queue.Message, sys queue.Attributes) *sendOutput {
 	return &sendOutput{
 		MessageID:              m.ID,
-		MD5OfMessageBody:       md5Hex(m.Body),
-		MD5OfMessageAttributes: md5OfAttributes(m.Attributes),
-		MD5OfSystemAttributes:  md5OfAttributes(sys),
+		MD5OfMessageBody:       sqsmd5.Body(m.Body),
+		MD5OfMessageAttributes: sqsmd5.Attributes(m.Attributes),
+		MD5OfSystemAttributes:  sqsmd5.Attributes(sys),
 	}
 }
 
@@ -243,13 +244,13 @@ func (c *sqsCall) receiveMessage() (sqsOutput, *awsreq.Error) {
 		m := &outMessage{
 			MessageID:     d.ID,
 			ReceiptHandle: d.Receipt,
-			MD5OfBody:     md5Hex(d.Body),
+			MD5OfBody:     sqsmd5.Body(d.Body),
 			Body:          string(d.Body),
 		}
 		m.Attributes = c.systemAttributes(d, sysNames)
 		sel := selectAttributes(d.Attributes, c.in.MessageAttributeNames)
 		if len(sel) > 0 {
-			m.MD5OfMessageAttributes = md5OfAttributes(sel)
+			m.MD5OfMessageAttributes = sqsmd5.Attributes(sel)
 			m.MessageAttributes = make(map[string]outAttrValue, len(sel))
 			for name, a := range sel {
 				v := outAttrValue{DataType: a.Type}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/postroom/postroom/internal/sqsmd5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -26,7 +27,7 @@ func TestDecodeQueryInput(t *testing.T) {
 	assert.Equal(t, []byte{1, 2, 0xff}, in.MessageAttributes["blob"].BinaryValue)
 	attrs, e := toAttributes(in.MessageAttributes)
 	require.Nil(t, e)
-	assert.Equal(t, "8a8d7bd307da644820059f5979a058f0", md5OfAttributes(attrs))
+	assert.Equal(t, "8a8d7bd307da644820059f5979a058f0", sqsmd5.Attributes(attrs))
 
 	form, _ = url.ParseQuery("Action=CreateQueue&Version=2012-11-05&QueueName=orders&Attribute.1.Name=VisibilityTimeout&Attribute.1.Value=30&Attribute.2.Name=ReceiveMessageWaitTimeSeconds&Attribute.2.Value=0&Tag.1.Key=env&Tag.1.Value=dev")
 	in, e = decodeQueryInput(form)
@@ -116,7 +117,7 @@ func TestQueryProtocol(t *testing.T) {
 		MD5Attrs  string `xml:"SendMessageResult>MD5OfMessageAttributes"`
 	}
 	require.NoError(t, xml.Unmarshal([]byte(body), &sent))
-	assert.Equal(t, md5Hex([]byte("a\r\nb<&>\"")), sent.MD5Body)
+	assert.Equal(t, sqsmd5.Body([]byte("a\r\nb<&>\"")), sent.MD5Body)
 	assert.Equal(t, "8a8d7bd307da644820059f5979a058f0", sent.MD5Attrs)
 
 	code, body = queryCall(t, hs.URL, "Action=ReceiveMessage&Version=2012-11-05&QueueUrl="+qu+"&AttributeName.1=All&MessageAttributeName.1=All&MaxNumberOfMessages=10")

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/postroom/postroom/internal/sqsmd5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -157,7 +158,7 @@ func TestSDKReceiveAttributes(t *testing.T) {
 		if len(tc.want) == 0 {
 			assert.Nil(t, m.MD5OfMessageAttributes)
 		} else {
-			assert.Equal(t, md5OfAttributes(toQueueAttrs(sel)), *m.MD5OfMessageAttributes, "digest of what is returned")
+			assert.Equal(t, sqsmd5.Attributes(toQueueAttrs(sel)), *m.MD5OfMessageAttributes, "digest of what is returned")
 		}
 		_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle})
 		require.NoError(t, err)

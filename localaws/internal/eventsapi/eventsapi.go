@@ -14,11 +14,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/postroom/postroom"
 	"math"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/postroom/postroom"
 
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/localaws/internal/svcerr"

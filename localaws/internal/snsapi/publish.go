@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/postroom/postroom"
 	"net/url"
 	"strconv"
+
+	"github.com/postroom/postroom"
 
 	"github.com/postroom/postroom/pubsub"
 )

@@ -15,11 +15,12 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"github.com/postroom/postroom"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/postroom/postroom"
 
 	"github.com/postroom/postroom/localaws/internal/svcerr"
 	"github.com/postroom/postroom/memory"

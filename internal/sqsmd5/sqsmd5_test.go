@@ -1,4 +1,4 @@
-package localaws
+package sqsmd5
 
 import (
 	"testing"
@@ -29,8 +29,8 @@ func TestMD5OfAttributes(t *testing.T) {
 		}, "c932db14a896c663f83c260297d594ff"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, md5OfAttributes(tc.attrs))
+			assert.Equal(t, tc.want, Attributes(tc.attrs))
 		})
 	}
-	assert.Equal(t, "5eb63bbbe01eeed093cb22bb8f5acdc3", md5Hex([]byte("hello world")))
+	assert.Equal(t, "5eb63bbbe01eeed093cb22bb8f5acdc3", Body([]byte("hello world")))
 }
