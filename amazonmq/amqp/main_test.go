@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/backoff"
 	"github.com/postroom/postroom/internal/testenv"
+	"github.com/postroom/postroom/internal/testproxy"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
@@ -42,6 +45,18 @@ func dialURL(t *testing.T, url string, opts Options) *Broker {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, b.Close()) })
 	return b
+}
+
+// dialProxied connects a broker through a test proxy that the test can
+// cut, reconnecting every 20 ms.
+func dialProxied(t *testing.T) (*testproxy.Proxy, *Broker) {
+	t.Helper()
+	u, err := url.Parse(amqpURL(t))
+	require.NoError(t, err)
+	p := testproxy.New(t, u.Host)
+	via := *u
+	via.Host = p.Addr()
+	return p, dialURL(t, via.String(), Options{Backoff: backoff.Func(func(int) time.Duration { return 20 * time.Millisecond })})
 }
 
 // uniqueName returns a queue or topic name for this test.

@@ -4,15 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net/url"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/postroom/postroom/backoff"
-	"github.com/postroom/postroom/internal/testproxy"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -21,12 +18,7 @@ import (
 // the connection is gone. Those publishes are lost like any unconfirmed
 // one: Send publishes them again on the next connection and returns nil.
 func TestSendCutMidBatch(t *testing.T) {
-	u, err := url.Parse(amqpURL(t))
-	require.NoError(t, err)
-	p := testproxy.New(t, u.Host)
-	via := *u
-	via.Host = p.Addr()
-	b := dialURL(t, via.String(), Options{Backoff: backoff.Func(func(int) time.Duration { return 20 * time.Millisecond })})
+	p, b := dialProxied(t)
 	q := testQueue(t, b)
 
 	const (

@@ -3,7 +3,6 @@ package amqp
 import (
 	"context"
 	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom"
-	"github.com/postroom/postroom/backoff"
 	"github.com/postroom/postroom/broker"
-	"github.com/postroom/postroom/internal/testproxy"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -23,12 +20,7 @@ import (
 // a freshly declared queue: the reconnection declares it again and reports
 // the loss with ErrQueueLost, while a queue that survived is not reported.
 func TestReconnectReportsLostQueue(t *testing.T) {
-	u, err := url.Parse(amqpURL(t))
-	require.NoError(t, err)
-	p := testproxy.New(t, u.Host)
-	via := *u
-	via.Host = p.Addr()
-	b := dialURL(t, via.String(), Options{Backoff: backoff.Func(func(int) time.Duration { return 20 * time.Millisecond })})
+	p, b := dialProxied(t)
 	kept, lost := testQueue(t, b), testQueue(t, b)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

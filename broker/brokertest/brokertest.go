@@ -89,13 +89,12 @@ func Run(t *testing.T, h Harness) {
 	}
 	s := &suite{h: h}
 	// The capabilities come from a broker: one connection reads them.
-	caps := func() broker.Capabilities {
+	c := func() broker.Capabilities {
 		b := h.Open(t)
 		require.NotNil(t, b, "Harness.Open returned nil")
 		defer func() { assert.NoError(t, b.Close(), "Close") }()
 		return b.Capabilities()
 	}()
-	c := caps
 	test := func(name string, run func(t *testing.T, b broker.Broker), missing string) conformance.Test {
 		return conformance.Test{Name: name, Missing: missing, Run: func(t *testing.T) { run(t, s.open(t)) }}
 	}
