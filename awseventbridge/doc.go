@@ -20,8 +20,19 @@
 //
 // # URLs
 //
-// The driver registers no URL scheme yet: open a bus with [New] or
-// [NewFromConfig].
+// Importing the package registers the scheme "awseventbridge" with
+// [eventbus.Open]:
+//
+//	awseventbridge://default?region=eu-west-1
+//	awseventbridge://orders
+//	awseventbridge:///arn:aws:events:eu-west-1:123456789012:event-bus/orders
+//
+// The configuration comes from the SDK's default chain. The query
+// parameters are region, profile and endpoint (a base endpoint URL, for
+// example a local endpoint); others are errors matching
+// [postroom.ErrInvalid]. Without region, a bus given by ARN is opened in
+// the ARN's region. [New] and [NewFromConfig] open a bus from a client or
+// a configuration.
 //
 // # Message delivery semantics
 //

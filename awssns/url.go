@@ -6,12 +6,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/awsurl"
 	"github.com/postroom/postroom/pubsub"
 )
 
@@ -31,14 +30,13 @@ func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error
 // OpenURL opens the topic u names: "awssns://orders?region=eu-west-1" by
 // name, or "awssns:///arn:aws:sns:eu-west-1:123456789012:orders" by ARN,
 // with a configuration from the SDK's default chain. It takes the query
-// parameters region, profile and endpoint, and no others.
+// parameters region, profile and endpoint, and no others; without region,
+// a topic given by ARN is opened in the ARN's region.
 func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	op := "open " + strconv.Quote(u.Redacted())
 	q := u.Query()
-	for k := range q {
-		if k != "region" && k != "profile" && k != "endpoint" {
-			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown URL parameter " + strconv.Quote(k) + " (known: endpoint, profile, region)", Kind: postroom.ErrInvalid}
-		}
+	if err := awsurl.Check(pkgName, op, q); err != nil {
+		return nil, err
 	}
 	name := strings.Trim(u.Host+u.Path, "/")
 	if u.Opaque != "" {
@@ -47,19 +45,9 @@ func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	if name == "" || (!strings.HasPrefix(name, "arn:") && strings.Contains(name, "/")) {
 		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want awssns://<topic name> or awssns:///<topic ARN>", Kind: postroom.ErrInvalid}
 	}
-	var opts []func(*config.LoadOptions) error
-	if r := q.Get("region"); r != "" {
-		opts = append(opts, config.WithRegion(r))
-	}
-	if p := q.Get("profile"); p != "" {
-		opts = append(opts, config.WithSharedConfigProfile(p))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsurl.Config(ctx, pkgName, op, q, awsurl.ARNRegion(name))
 	if err != nil {
-		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "loading the AWS configuration: " + err.Error(), Kind: postroom.ErrInvalid, Err: err}
-	}
-	if e := q.Get("endpoint"); e != "" {
-		cfg.BaseEndpoint = aws.String(e)
+		return nil, err
 	}
 	sc := sqs.NewFromConfig(cfg)
 	return open(ctx, sns.NewFromConfig(cfg), sc, sc, name, Options{})

@@ -6,11 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/awsurl"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -28,9 +27,6 @@ func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, err
 	return OpenURL(ctx, u)
 }
 
-// urlParams are the query parameters OpenURL knows.
-var urlParams = map[string]bool{"region": true, "endpoint": true, "profile": true}
-
 // OpenURL opens the queue u names, with a configuration from the SDK's
 // default chain: "awssqs://orders?region=eu-west-1" by name, or the
 // queue's own URL "https://sqs.eu-west-1.amazonaws.com/123456789012/orders".
@@ -38,12 +34,10 @@ var urlParams = map[string]bool{"region": true, "endpoint": true, "profile": tru
 func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	op := "open " + strconv.Quote(u.Redacted())
 	q := u.Query()
-	for k := range q {
-		if !urlParams[k] {
-			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown URL parameter " + strconv.Quote(k) + " (known: endpoint, profile, region)", Kind: postroom.ErrInvalid}
-		}
+	if err := awsurl.Check(pkgName, op, q); err != nil {
+		return nil, err
 	}
-	region, endpoint, profile := q.Get("region"), q.Get("endpoint"), q.Get("profile")
+	var region string
 	var nameOrURL string
 	switch u.Scheme {
 	case Scheme:
@@ -61,9 +55,7 @@ func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 		if !ok {
 			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "not an SQS queue URL (want https://sqs.<region>.amazonaws.com/<account>/<name>)", Kind: postroom.ErrInvalid}
 		}
-		if region == "" {
-			region = r
-		}
+		region = r
 		parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 			return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want https://sqs.<region>.amazonaws.com/<account>/<name>", Kind: postroom.ErrInvalid}
@@ -74,22 +66,11 @@ func OpenURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
 	default:
 		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown scheme " + strconv.Quote(u.Scheme), Kind: postroom.ErrInvalid}
 	}
-	var opts []func(*config.LoadOptions) error
-	if region != "" {
-		opts = append(opts, config.WithRegion(region))
-	}
-	if profile != "" {
-		opts = append(opts, config.WithSharedConfigProfile(profile))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, err := awsurl.Config(ctx, pkgName, op, q, region)
 	if err != nil {
-		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "loading the AWS configuration: " + err.Error(), Kind: postroom.ErrInvalid, Err: err}
+		return nil, err
 	}
-	client := sqs.NewFromConfig(cfg, func(o *sqs.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
+	client := sqs.NewFromConfig(cfg)
 	return open(ctx, client, nameOrURL, Options{})
 }
 
