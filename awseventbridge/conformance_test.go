@@ -16,7 +16,7 @@ import (
 	"github.com/postroom/postroom/awssqs"
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/eventbus/eventbustest"
-	"github.com/postroom/postroom/internal/awstest"
+	"github.com/postroom/postroom/internal/testsupport/awstest"
 	"github.com/postroom/postroom/queue"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/postroom/postroom/internal/awstest"
+	"github.com/postroom/postroom/internal/testsupport/awstest"
 )
 
 // TestMain stops the moto_server the tests started, and fails the package

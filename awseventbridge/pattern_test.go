@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/awseventbridge"
-	"github.com/postroom/postroom/internal/awstest"
+	"github.com/postroom/postroom/internal/testsupport/awstest"
 )
 
 var patternEvent = []byte(`{"id":"1","account":"123456789012","source":"com.example.orders","time":"2026-01-02T03:04:05Z",` +

@@ -15,7 +15,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssns"
-	"github.com/postroom/postroom/internal/awstest"
+	"github.com/postroom/postroom/internal/testsupport/awstest"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/pubsub/pubsubtest"
 	"github.com/postroom/postroom/queue"

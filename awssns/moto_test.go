@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/postroom/postroom/awssns"
-	"github.com/postroom/postroom/internal/awstest"
+	"github.com/postroom/postroom/internal/testsupport/awstest"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )

@@ -16,7 +16,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssqs"
-	"github.com/postroom/postroom/internal/awstest"
+	"github.com/postroom/postroom/internal/testsupport/awstest"
 	"github.com/postroom/postroom/queue"
 	"github.com/postroom/postroom/queue/queuetest"
 )

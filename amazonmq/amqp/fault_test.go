@@ -14,8 +14,8 @@ import (
 	"github.com/postroom/postroom/backoff"
 
 	"github.com/postroom/postroom"
-	"github.com/postroom/postroom/internal/drivertest"
-	"github.com/postroom/postroom/internal/testenv"
+	"github.com/postroom/postroom/internal/testsupport/drivertest"
+	"github.com/postroom/postroom/internal/testsupport/testenv"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/postroom/postroom/backoff"
-	"github.com/postroom/postroom/internal/testenv"
-	"github.com/postroom/postroom/internal/testproxy"
+	"github.com/postroom/postroom/internal/testsupport/testenv"
+	"github.com/postroom/postroom/internal/testsupport/testproxy"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"

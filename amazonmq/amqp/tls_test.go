@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/postroom/postroom/internal/drivertest"
-	"github.com/postroom/postroom/internal/testproxy"
+	"github.com/postroom/postroom/internal/testsupport/drivertest"
+	"github.com/postroom/postroom/internal/testsupport/testproxy"
 	"github.com/postroom/postroom/queue"
 )
 

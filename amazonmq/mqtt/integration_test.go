@@ -13,8 +13,8 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
-	"github.com/postroom/postroom/internal/drivertest"
-	"github.com/postroom/postroom/internal/testproxy"
+	"github.com/postroom/postroom/internal/testsupport/drivertest"
+	"github.com/postroom/postroom/internal/testsupport/testproxy"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )

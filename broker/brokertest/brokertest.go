@@ -26,7 +26,7 @@ import (
 
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/broker"
-	"github.com/postroom/postroom/internal/conformance"
+	"github.com/postroom/postroom/internal/testsupport/conformance"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/postroom/postroom/internal/testenv"
+	"github.com/postroom/postroom/internal/testsupport/testenv"
 )
 
 func TestMemory(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"context"
 
 	"github.com/postroom/postroom"
-	"github.com/postroom/postroom/internal/conformance"
+	"github.com/postroom/postroom/internal/testsupport/conformance"
 
 	"fmt"
 	"slices"
