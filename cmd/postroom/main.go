@@ -32,22 +32,39 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "postroom:", err)
-		os.Exit(2)
+		os.Exit(exitCode(err))
 	}
 }
 
-const usage = `usage: postroom serve [flags]
+const usage = `usage: postroom VERB [flags] [arguments]
 
 Verbs:
-  serve   run a local AWS endpoint (SQS, SNS, EventBridge) in memory
+  serve               run a local AWS endpoint (SQS, SNS, EventBridge) in memory
+  send                send a message to a queue
+  receive             receive messages from a queue or topic
+  delete              delete received messages by receipt handle (SQS)
+  purge               delete every message of a queue
+  stats               print a queue's approximate message counts
+  publish             publish a message to a topic
+  put-events          put events on an event bus
+  test-event-pattern  match an EventBridge event pattern, offline
+  test-filter-policy  match an SNS filter policy, offline
+
+URLs name queues, topics and buses of any driver: awssqs://name,
+https://sqs.REGION.amazonaws.com/ACCOUNT/name, awssns://name,
+awseventbridge://bus, amqp://host/?queue=name, stomp://host/name,
+mqtt://host/topic, mem://name (in this process only); add
+?endpoint=http://127.0.0.1:4566 for the local endpoint of serve.
+Run postroom VERB --help for a verb's flags. Exit codes: 0 done,
+1 the operation failed, 2 usage error.
 `
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("no verb given")
+		return usageErrorf("no verb given")
 	}
 	switch args[0] {
 	case "serve":
@@ -56,8 +73,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("unknown verb %q", args[0])
+	if v := findVerb(args[0]); v != nil {
+		return runVerb(ctx, v, args[1:], &env{stdin: stdin, stdout: stdout, stderr: stderr})
+	}
+	return usageErrorf("unknown verb %q (see postroom help)", args[0])
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -32,7 +32,7 @@ func TestServe(t *testing.T) {
 	var wg sync.WaitGroup
 	var runErr error
 	wg.Go(func() {
-		runErr = run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, pw, io.Discard)
+		runErr = run(ctx, []string{"serve", "-addr", "127.0.0.1:0"}, nil, pw, io.Discard)
 		pw.Close()
 	})
 	lines := bufio.NewScanner(pr)
@@ -71,8 +71,8 @@ func TestServe(t *testing.T) {
 }
 
 func TestRunErrors(t *testing.T) {
-	assert.Error(t, run(context.Background(), nil, io.Discard, io.Discard))
-	assert.Error(t, run(context.Background(), []string{"nope"}, io.Discard, io.Discard))
-	assert.Error(t, run(context.Background(), []string{"serve", "-access-key", "k"}, io.Discard, io.Discard))
-	assert.Error(t, run(context.Background(), []string{"serve", "-addr", "256.0.0.1:1"}, io.Discard, io.Discard))
+	assert.Error(t, run(context.Background(), nil, nil, io.Discard, io.Discard))
+	assert.Error(t, run(context.Background(), []string{"nope"}, nil, io.Discard, io.Discard))
+	assert.Error(t, run(context.Background(), []string{"serve", "-access-key", "k"}, nil, io.Discard, io.Discard))
+	assert.Error(t, run(context.Background(), []string{"serve", "-addr", "256.0.0.1:1"}, nil, io.Discard, io.Discard))
 }

@@ -1,0 +1,15 @@
+package main
+
+// The drivers whose URL schemes the verbs open: mem:// (in this process
+// only), awssqs:// and SQS queue URLs (https://sqs.…), awssns://,
+// amqp(s)://, stomp(+ssl)://, mqtt(s)://; awseventbridge:// once its
+// driver registers a URL opener.
+import (
+	_ "github.com/postroom/postroom/amazonmq/amqp"
+	_ "github.com/postroom/postroom/amazonmq/mqtt"
+	_ "github.com/postroom/postroom/amazonmq/stomp"
+	_ "github.com/postroom/postroom/awseventbridge"
+	_ "github.com/postroom/postroom/awssns"
+	_ "github.com/postroom/postroom/awssqs"
+	_ "github.com/postroom/postroom/memory"
+)
