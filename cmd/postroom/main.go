@@ -63,8 +63,7 @@ Run postroom VERB --help for a verb's flags. Exit codes: 0 done,
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return usageErrorf("no verb given")
+		return usageErrorf("no verb given (see postroom help)")
 	}
 	switch args[0] {
 	case "serve":

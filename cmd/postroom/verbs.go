@@ -143,9 +143,9 @@ func runVerb(ctx context.Context, v *verb, args []string, e *env) error {
 			}
 			return usageErrorf("%s: want %s, got %d arguments (see postroom %s --help)", v.name, v.args, ace.got, v.name)
 		}
-		var ee *exitError
-		if errors.As(err, &ee) && ee.code == exitUsage && !strings.HasPrefix(err.Error(), v.name+":") {
-			return &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", v.name, err)}
+		// Every error line names the verb once.
+		if !strings.HasPrefix(err.Error(), v.name+": ") {
+			return &exitError{code: exitCode(failed(err)), err: fmt.Errorf("%s: %w", v.name, err)}
 		}
 		return err
 	}
@@ -215,6 +215,9 @@ func (s *seconds) Set(v string) error {
 		n, ferr := strconv.ParseFloat(v, 64)
 		if ferr != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 			return errors.New("want a duration such as 20s, or a number of seconds")
+		}
+		if math.Abs(n) > float64(math.MaxInt64/int64(time.Second)) {
+			return errors.New("duration out of range")
 		}
 		d = time.Duration(n * float64(time.Second))
 	}
