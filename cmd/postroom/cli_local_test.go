@@ -56,7 +56,12 @@ func TestCLILocalSQS(t *testing.T) {
 	c.ok("stats", q).json(t, &stats)
 	assert.Equal(t, map[string]string{"ApproximateNumberOfMessages": "1", "ApproximateNumberOfMessagesNotVisible": "0", "ApproximateNumberOfMessagesDelayed": "0"}, stats.Attributes)
 
+	// --visibility 0 leaves the message visible.
 	var got receiveOut
+	c.ok("receive", "--visibility", "0", "--wait", "1", q).json(t, &got)
+	require.Len(t, got.Messages, 1)
+	assert.Equal(t, "1", got.Messages[0].Attributes["ApproximateReceiveCount"])
+
 	c.ok("receive", "--max", "10", "--visibility", "60", "--wait", "1s", q).json(t, &got)
 	require.Len(t, got.Messages, 1)
 	m := got.Messages[0]
@@ -64,7 +69,7 @@ func TestCLILocalSQS(t *testing.T) {
 	assert.Equal(t, "Hello, SQS!", m.Body)
 	assert.Equal(t, sent.MD5OfMessageBody, m.MD5OfBody)
 	assert.Equal(t, sent.MD5OfMessageAttributes, m.MD5OfMessageAttributes)
-	assert.Equal(t, "1", m.Attributes["ApproximateReceiveCount"])
+	assert.Equal(t, "2", m.Attributes["ApproximateReceiveCount"])
 	assert.NotEmpty(t, m.Attributes["SentTimestamp"])
 	assert.Equal(t, "String", m.MessageAttributes["kind"].DataType)
 	assert.Equal(t, "greeting", m.MessageAttributes["kind"].StringValue)
@@ -103,6 +108,16 @@ func TestCLILocalSQS(t *testing.T) {
 	c.ok("stats", q).json(t, &stats)
 	assert.Equal(t, "0", stats.Attributes["ApproximateNumberOfMessages"])
 	assert.Equal(t, "0", stats.Attributes["ApproximateNumberOfMessagesDelayed"])
+
+	// The queue URL the local endpoint returns works as it is.
+	qurl := createQueue(t, cfg, "plain")
+	c.ok("send", qurl, "by queue URL")
+	c.ok("receive", "--wait", "1", qurl).json(t, &got)
+	require.Len(t, got.Messages, 1)
+	assert.Equal(t, "by queue URL", got.Messages[0].Body)
+	c.ok("delete", qurl, got.Messages[0].ReceiptHandle)
+	c.ok("stats", qurl).json(t, &stats)
+	assert.Equal(t, "0", stats.Attributes["ApproximateNumberOfMessagesNotVisible"])
 
 	// Failures exit with 1 and one line.
 	line := c.fails(1, "send", "awssqs://nope?endpoint="+endpoint, "x")

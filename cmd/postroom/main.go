@@ -54,9 +54,10 @@ Verbs:
 
 URLs name queues, topics and buses of any driver: awssqs://name,
 https://sqs.REGION.amazonaws.com/ACCOUNT/name, awssns://name,
-awseventbridge://bus, amqp://host/?queue=name, stomp://host/name,
-mqtt://host/topic, mem://name (in this process only); add
-?endpoint=http://127.0.0.1:4566 for the local endpoint of serve.
+awseventbridge://bus, amqp://host/?queue=name, amqp://host/?topic=name,
+stomp://host/name, mqtt://host/topic, mem://name (in this process only).
+For the local endpoint of serve, add ?endpoint=http://127.0.0.1:4566 to
+an AWS URL, or give a queue URL it returned, http://127.0.0.1:4566/ACCOUNT/name.
 Run postroom VERB --help for a verb's flags. Exit codes: 0 done,
 1 the operation failed, 2 usage error.
 `

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/postroom/postroom"
@@ -75,7 +76,7 @@ command ends. A topic URL (MQTT, which has no queues, or any topic with
 		var wait, vis seconds
 		fs.Var(&wait, "wait", "how long to wait for a first message (`duration` or seconds; 0 is a short poll;\ndefault: the queue's or driver's own)")
 		max := fs.Int("max", 1, "most messages to return (1 to 10 on SQS)")
-		fs.Var(&vis, "visibility", "visibility timeout of the received messages (`duration` or seconds)")
+		fs.Var(&vis, "visibility", "visibility timeout of the received messages (`duration` or seconds;\n0 makes them visible again at once)")
 		ack := fs.Bool("ack", false, "delete (ack) the messages once printed")
 		sub := fs.String("subscription", "", "receive from the durable subscription of this `name` to the topic URL\n(it keeps messages between runs where the transport can)")
 		topic := fs.Bool("topic", false, "the URL names a topic: receive what is published during the wait")
@@ -95,6 +96,12 @@ command ends. A topic URL (MQTT, which has no queues, or any topic with
 			ds, err := r.Receive(ctx, opts)
 			if err != nil {
 				return failed(err)
+			}
+			if vis.set && vis.d == 0 && len(ds) > 0 && !*ack {
+				// SQS's VisibilityTimeout=0: visible again at once.
+				if err := r.Nack(ctx, 0, ds...); err != nil {
+					return failed(firstError(err))
+				}
 			}
 			if len(ds) == 0 {
 				return nil
@@ -239,6 +246,7 @@ func checkScheme(verbName, rawURL, kind string, schemes []string, hint string) e
 
 // openQueue opens a queue URL for a verb.
 func openQueue(ctx context.Context, verbName, rawURL string) (queue.Queue, error) {
+	rawURL = localQueueURL(rawURL)
 	hint := ""
 	if slices.Contains(pubsub.Schemes(), scheme(rawURL)) {
 		hint = "it is a topic (MQTT has no queues); use publish, or receive --subscription"
@@ -253,9 +261,28 @@ func openQueue(ctx context.Context, verbName, rawURL string) (queue.Queue, error
 	return q, nil
 }
 
+// localQueueURL turns the queue URL of a local SQS endpoint, as postroom
+// serve (or LocalStack) prints it, http://HOST:PORT/ACCOUNT/NAME, into
+// awssqs://NAME?endpoint=http://HOST:PORT. Other URLs are returned as
+// they are.
+func localQueueURL(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "http" || u.RawQuery != "" {
+		return rawURL
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return rawURL
+	}
+	return "awssqs://" + parts[1] + "?endpoint=" + url.QueryEscape("http://"+u.Host)
+}
+
 // openReceiver opens what receive reads: the queue a URL names, or, for a
 // topic URL or with a subscription name, a subscription to the topic.
 func openReceiver(ctx context.Context, rawURL, sub string, topic bool) (queue.Receiver, func(), error) {
+	if sub == "" && !topic {
+		rawURL = localQueueURL(rawURL)
+	}
 	s := scheme(rawURL)
 	if sub == "" && !topic && slices.Contains(queue.Schemes(), s) {
 		q, err := openQueue(ctx, "receive", rawURL)
@@ -283,7 +310,7 @@ func openReceiver(ctx context.Context, rawURL, sub string, topic bool) (queue.Re
 // the connection, or the process, that received the message.
 func receiptsOutlive(rawURL string) error {
 	switch s := scheme(rawURL); s {
-	case "awssqs", "https":
+	case "awssqs", "https", "http":
 		return nil
 	case "":
 		return usageErrorf("delete: %q is not a URL (want scheme://…)", rawURL)
