@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +172,48 @@ func TestCLIMQTTHasNoQueues(t *testing.T) {
 		assert.Contains(t, line, "MQTT has no queues")
 	}
 	assert.Contains(t, c.fails(1, "delete", "mqtt://127.0.0.1:1/t", "r"), "receive --ack")
+}
+
+// TestCLIReceiveTopic receives with --topic, a subscription that lives as
+// long as the command: it gets what is published during its wait.
+func TestCLIReceiveTopic(t *testing.T) {
+	c := buildCLI(t)
+	for _, b := range []struct{ name, env, what string }{
+		{"mqtt-mosquitto", "POSTROOM_MOSQUITTO_URL", "Mosquitto"},
+		{"amqp", "POSTROOM_AMQP_URL", "RabbitMQ"},
+	} {
+		t.Run(b.name, func(t *testing.T) {
+			base := testenv.Get(t, b.env, b.what)
+			tp := strings.TrimSuffix(base, "/") + "/" + unique("cli-live")
+			if b.name == "amqp" {
+				tp = withParam(base, "/", "topic="+unique("cli-live"))
+			}
+			cmd := exec.Command(c.bin, "receive", "--topic", "--wait", "20s", "--ack", tp)
+			cmd.Env = c.env
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			require.NoError(t, cmd.Start())
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// The subscription is made some time after the start: publish
+			// until the receive returns.
+			tick := time.NewTicker(300 * time.Millisecond)
+			defer tick.Stop()
+			var err error
+		loop:
+			for {
+				select {
+				case err = <-done:
+					break loop
+				case <-tick.C:
+					c.ok("publish", tp, "live")
+				}
+			}
+			require.NoError(t, err, errb.String())
+			var got receiveOut
+			require.NoError(t, json.Unmarshal(out.Bytes(), &got), out.String())
+			require.NotEmpty(t, got.Messages)
+			assert.Equal(t, "live", got.Messages[0].Body)
+		})
+	}
 }

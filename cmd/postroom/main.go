@@ -10,6 +10,25 @@
 // It prints the endpoint and the environment to use, and stops cleanly on
 // SIGINT or SIGTERM: pending long polls return, requests in flight finish,
 // the listener closes. State lives in memory only: a restart starts empty.
+//
+// The other verbs work over the URL of any driver (awssqs://, an SQS queue
+// URL, awssns://, awseventbridge://, amqp://, stomp://, mqtt://, mem://)
+// and print JSON shaped like the AWS CLI's:
+//
+//	postroom send QUEUE-URL [BODY] [--attr k=v] [--group G] [--dedup-id D] [--delay 10s]
+//	postroom receive QUEUE-URL [--wait 20s] [--max 10] [--visibility 30s] [--ack]
+//	postroom receive TOPIC-URL (--subscription NAME | --topic) [...]
+//	postroom delete QUEUE-URL RECEIPT-HANDLE...
+//	postroom purge QUEUE-URL
+//	postroom stats QUEUE-URL
+//	postroom publish TOPIC-URL [BODY] [--subject S] [--attr k=v]
+//	postroom put-events BUS-URL (--source S --detail-type T --detail JSON | --entries JSON)
+//	postroom test-event-pattern --event-pattern JSON --event JSON
+//	postroom test-filter-policy --filter-policy JSON [--scope MessageBody --message JSON | --attr k=v]
+//
+// postroom VERB --help describes a verb. The exit code is 0 when the verb
+// did its work, 1 when the operation failed, 2 for a usage error; errors
+// are one line on standard error.
 package main
 
 import (
@@ -74,7 +93,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return nil
 	}
 	if v := findVerb(args[0]); v != nil {
-		return runVerb(ctx, v, args[1:], &env{stdin: stdin, stdout: stdout, stderr: stderr})
+		return runVerb(ctx, v, args[1:], &env{stdin: stdin, stdout: stdout})
 	}
 	return usageErrorf("unknown verb %q (see postroom help)", args[0])
 }

@@ -69,7 +69,7 @@ with 1.`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		source := fs.String("source", "", "the event's source, e.g. com.example.orders")
 		detailType := fs.String("detail-type", "", "the event's detail-type, e.g. \"Order Placed\"")
-		detail := fs.String("detail", "", "the event's detail: a JSON object, file://path or - for standard input")
+		detail := fs.String("detail", "", "the event's detail: a JSON object, file://path or - for standard input (default {})")
 		resources := fs.String("resources", "", "comma-separated resource ARNs")
 		entries := fs.String("entries", "", `entries as aws events put-events takes them: JSON
 [{"Source": …, "DetailType": …, "Detail": "{…}", "Resources": […], "Time": …}]

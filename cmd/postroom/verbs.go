@@ -27,10 +27,11 @@ type verb struct {
 	flags func(fs *flag.FlagSet) func(ctx context.Context, env *env, args []string) error
 }
 
-// env is what a verb reads and writes besides its arguments.
+// env is what a verb reads and writes besides its arguments; its errors
+// go to standard error through run's caller.
 type env struct {
-	stdin          io.Reader
-	stdout, stderr io.Writer
+	stdin  io.Reader
+	stdout io.Writer
 }
 
 // verbs are the verbs that work over driver URLs, and offline.
