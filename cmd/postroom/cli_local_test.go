@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -266,4 +268,72 @@ func TestCLILocalEventBridge(t *testing.T) {
 
 	c.fails(2, "put-events", bus, "--entries", "[]")
 	c.fails(2, "put-events", bus, "--entries", entries, "--source", "x")
+}
+
+// TestCLIServeFlow runs the README's flow with two processes of the
+// binary: postroom serve, and the verbs against the queue URL it returns.
+func TestCLIServeFlow(t *testing.T) {
+	c := buildCLI(t)
+	srv := exec.Command(c.bin, "serve", "-addr", "127.0.0.1:0")
+	srv.Env = c.env
+	stdout, err := srv.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, srv.Start())
+	drained := make(chan struct{})
+	t.Cleanup(func() {
+		_ = srv.Process.Signal(os.Interrupt)
+		<-drained // the pipe is read to its end before Wait closes it
+		assert.NoError(t, srv.Wait())
+	})
+	lines := bufio.NewScanner(stdout)
+	var endpoint string
+	for endpoint == "" && lines.Scan() {
+		if e, ok := strings.CutPrefix(lines.Text(), "export AWS_ENDPOINT_URL="); ok {
+			endpoint = e
+		}
+	}
+	go func() { // drain the rest
+		defer close(drained)
+		for lines.Scan() {
+		}
+	}()
+	require.NotEmpty(t, endpoint, "serve printed no endpoint")
+
+	q := createQueue(t, localaws.New(localaws.Options{}).AWSConfig(endpoint), "seed")
+	require.Equal(t, endpoint+"/000000000000/seed", q)
+	var sent sendOut
+	c.ok("send", q, "Hello, SQS!", "--attr", "kind=greeting").json(t, &sent)
+	var got receiveOut
+	c.ok("receive", q, "--wait", "20", "--max", "10").json(t, &got)
+	require.Len(t, got.Messages, 1)
+	assert.Equal(t, sent.MessageId, got.Messages[0].MessageId)
+	c.ok("delete", q, got.Messages[0].ReceiptHandle)
+	var stats struct{ Attributes map[string]string }
+	c.ok("stats", q).json(t, &stats)
+	assert.Equal(t, "0", stats.Attributes["ApproximateNumberOfMessages"])
+	assert.Equal(t, "0", stats.Attributes["ApproximateNumberOfMessagesNotVisible"])
+}
+
+// TestCLILocalFIFO sends to a FIFO queue with a group and a deduplication
+// id: the duplicate is dropped, and receive prints the group.
+func TestCLILocalFIFO(t *testing.T) {
+	c := buildCLI(t)
+	endpoint, cfg := localEndpoint(t)
+	_, err := sqs.NewFromConfig(cfg).CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("jobs.fifo"),
+		Attributes: map[string]string{"FifoQueue": "true"}})
+	require.NoError(t, err)
+	q := "awssqs://jobs.fifo?endpoint=" + endpoint
+	var first, dup sendOut
+	c.ok("send", q, "one", "--group", "g1", "--dedup-id", "d1").json(t, &first)
+	c.ok("send", q, "one again", "--group", "g1", "--dedup-id", "d1").json(t, &dup)
+	assert.Equal(t, first.MessageId, dup.MessageId, "a duplicate gets the first one's id")
+	assert.Contains(t, c.fails(1, "send", q, "no group"), "MessageGroupId")
+
+	var got receiveOut
+	c.ok("receive", q, "--max", "10", "--wait", "1", "--ack").json(t, &got)
+	require.Len(t, got.Messages, 1)
+	assert.Equal(t, "one", got.Messages[0].Body)
+	assert.Equal(t, "g1", got.Messages[0].Attributes["MessageGroupId"])
+	assert.Equal(t, "d1", got.Messages[0].Attributes["MessageDeduplicationId"])
+	assert.NotEmpty(t, got.Messages[0].Attributes["SequenceNumber"])
 }

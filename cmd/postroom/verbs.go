@@ -73,8 +73,10 @@ func usageErrorf(format string, a ...any) error {
 }
 
 // failed returns err as an operation failure (exit code 1), or as a usage
-// error when it reports bad input (postroom.ErrInvalid), such as an
-// unknown URL parameter.
+// error when the driver refused bad input before asking the service
+// (postroom.ErrInvalid without a service's error code), such as an
+// unknown URL parameter. A service's refusal, such as SQS's
+// MissingParameter, is an operation failure, as in the AWS CLI.
 func failed(err error) error {
 	if err == nil {
 		return nil
@@ -83,7 +85,8 @@ func failed(err error) error {
 	if errors.As(err, &ee) {
 		return err
 	}
-	if errors.Is(err, postroom.ErrInvalid) {
+	var pe *postroom.Error
+	if errors.Is(err, postroom.ErrInvalid) && !(errors.As(err, &pe) && pe.Code != "") {
 		return &exitError{code: exitUsage, err: err}
 	}
 	return &exitError{code: exitFailed, err: err}
