@@ -70,8 +70,9 @@ var receiveVerb = &verb{
 "Attributes", "MD5OfMessageAttributes", "MessageAttributes"}]}; nothing when
 no message came, as the AWS CLI. Without --ack the messages stay in flight
 on SQS until their visibility timeout; a broker gets them back when the
-command ends. A topic URL (MQTT, which has no queues, or any topic with
---subscription) is received from through a subscription.`,
+command ends. A topic URL is received from through a subscription: a
+durable one with --subscription, or one that lives as long as the command
+with --topic (the default for MQTT, which has no queues).`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
 		var wait, vis seconds
 		fs.Var(&wait, "wait", "how long to wait for a first message (`duration` or seconds; 0 is a short poll;\ndefault: the queue's or driver's own)")
