@@ -2,8 +2,7 @@ package main
 
 // The drivers whose URL schemes the verbs open: mem:// (in this process
 // only), awssqs:// and SQS queue URLs (https://sqs.…), awssns://,
-// amqp(s)://, stomp(+ssl)://, mqtt(s)://; awseventbridge:// once its
-// driver registers a URL opener.
+// awseventbridge://, amqp(s)://, stomp(+ssl)://, mqtt(s)://.
 import (
 	_ "github.com/postroom/postroom/amazonmq/amqp"
 	_ "github.com/postroom/postroom/amazonmq/mqtt"
