@@ -17,6 +17,7 @@ import (
 	"github.com/postroom/postroom/eventbus"
 	"github.com/postroom/postroom/eventbus/eventbustest"
 	"github.com/postroom/postroom/internal/testsupport/awstest"
+	"github.com/postroom/postroom/localaws"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -76,6 +77,31 @@ func TestEventBusConformanceMoto(t *testing.T) {
 			MaxEntrySize:      256 << 10,
 			DetailReformatted: true, // moto: {"n": 0} for {"n":0}
 			RuleStateIgnored:  true, // moto: disabled rules still route
+		},
+	})
+}
+
+// TestEventBusConformanceLocal runs eventbustest through the SDK against
+// the in-process local endpoint (package localaws), declaring every
+// capability EventBridge has. Function targets (Func) are not an
+// EventBridge target kind: the driver refuses them.
+func TestEventBusConformanceLocal(t *testing.T) {
+	_, cfg := localaws.NewTestServer(t, localaws.Options{})
+	ec, qc := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	eventbustest.Run(t, eventbustest.Harness{
+		Pkg: "awseventbridge",
+		New: func(t *testing.T, c eventbustest.Config) eventbus.Bus {
+			return newBus(t, ec, awseventbridge.Options{MaxEntrySize: c.MaxEntrySize})
+		},
+		Sink: func(t *testing.T) (eventbus.Target, queue.Receiver) {
+			q := newSink(t, qc)
+			return eventbus.Target{Queue: q}, q
+		},
+		Caps: eventbustest.Capabilities{
+			Transform:    true,
+			Archive:      true,
+			Envelope:     true,
+			MaxEntrySize: 256 << 10,
 		},
 	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssns"
 	"github.com/postroom/postroom/internal/testsupport/awstest"
+	"github.com/postroom/postroom/localaws"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/pubsub/pubsubtest"
 	"github.com/postroom/postroom/queue"
@@ -58,6 +59,29 @@ func TestPubSubConformanceMoto(t *testing.T) {
 			Envelope:   true,
 			Durable:    true,
 			Attributes: false, // moto drops messages with Binary attributes
+			FIFO:       true,
+			MaxBatch:   awssns.MaxBatch,
+		},
+	})
+}
+
+// TestPubSubConformanceLocal runs pubsubtest through the SDK against the
+// in-process local endpoint (package localaws), declaring every capability
+// SNS has.
+func TestPubSubConformanceLocal(t *testing.T) {
+	_, cfg := localaws.NewTestServer(t, localaws.Options{})
+	sc, qc := sns.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
+	pubsubtest.Run(t, pubsubtest.Harness{
+		As:  new(types.Message),
+		New: func(t *testing.T, c pubsubtest.Config) pubsub.Topic { return newTopic(t, sc, qc, c.FIFO) },
+		Invalid: func() (*pubsub.Message, error) {
+			return &pubsub.Message{Body: []byte("bad"), Attributes: queue.Attributes{"AWS.reserved": queue.String("x")}}, postroom.ErrInvalid
+		},
+		Caps: pubsubtest.Capabilities{
+			Filter:     true,
+			Envelope:   true,
+			Durable:    true,
+			Attributes: true,
 			FIFO:       true,
 			MaxBatch:   awssns.MaxBatch,
 		},

@@ -17,6 +17,7 @@ import (
 	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/awssqs"
 	"github.com/postroom/postroom/internal/testsupport/awstest"
+	"github.com/postroom/postroom/localaws"
 	"github.com/postroom/postroom/queue"
 	"github.com/postroom/postroom/queue/queuetest"
 )
@@ -79,6 +80,36 @@ func TestQueueConformanceMoto(t *testing.T) {
 			MaxMessageSize:      1 << 20,
 			Attributes:          true,
 			StaleReceiptDeletes: false, // moto deletes with a stale FIFO receipt
+		},
+	})
+}
+
+// TestQueueConformanceLocal runs queuetest through the SDK against the
+// in-process local endpoint (package localaws), declaring every capability
+// SQS has.
+func TestQueueConformanceLocal(t *testing.T) {
+	_, cfg := localaws.NewTestServer(t, localaws.Options{})
+	c := sqs.NewFromConfig(cfg)
+	queuetest.Run(t, queuetest.Harness{
+		As: new(types.Message),
+		New: func(t *testing.T, qc queuetest.Config) queue.Queue {
+			return newQueue(t, c, qc, awssqs.Options{})
+		},
+		Invalid: invalidMessage,
+		Caps: queuetest.Capabilities{
+			FIFO:                true,
+			Deduplication:       true,
+			Delay:               true,
+			NackDelay:           true,
+			VisibilityTimeout:   true,
+			ReceiveCount:        true,
+			Extend:              true,
+			Purge:               true,
+			Stats:               true,
+			MaxBatch:            awssqs.MaxBatch,
+			MaxMessageSize:      1 << 20,
+			Attributes:          true,
+			StaleReceiptDeletes: true,
 		},
 	})
 }
