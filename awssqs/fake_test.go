@@ -16,10 +16,11 @@ import (
 // batch entry answers.
 type fake struct {
 	mu    sync.Mutex
-	calls map[string]int // by operation
-	sent  [][]string     // bodies of each SendMessageBatch call
-	acked [][]string     // receipts of each DeleteMessageBatch call
-	vis   [][]string     // receipts of each ChangeMessageVisibilityBatch call
+	calls map[string]int                       // by operation
+	sent  [][]string                           // bodies of each SendMessageBatch call
+	sentE []types.SendMessageBatchRequestEntry // every entry sent
+	acked [][]string                           // receipts of each DeleteMessageBatch call
+	vis   [][]string                           // receipts of each ChangeMessageVisibilityBatch call
 	fail  func(body string, attempt int) *types.BatchResultErrorEntry
 	tries map[string]int // SendMessageBatch entries seen, by body
 	attrs map[string]string
@@ -57,6 +58,7 @@ func (f *fake) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput
 	for _, e := range in.Entries {
 		body := aws.ToString(e.MessageBody)
 		bodies = append(bodies, body)
+		f.sentE = append(f.sentE, e)
 		attempt := f.tries[body]
 		f.tries[body]++
 		if f.fail != nil {

@@ -132,6 +132,12 @@ func deliveries(ms []types.Message, now time.Time) []*queue.Delivery {
 			SequenceNumber:   a[string(types.MessageSystemAttributeNameSequenceNumber)],
 			DeadLetterSource: a[string(types.MessageSystemAttributeNameDeadLetterQueueSourceArn)],
 		}
+		if h := a[string(types.MessageSystemAttributeNameAWSTraceHeader)]; h != "" {
+			if d.Attributes == nil {
+				d.Attributes = make(queue.Attributes, 1)
+			}
+			d.Attributes[TraceHeaderAttribute] = queue.String(h)
+		}
 		rawvalue.Set(d, m)
 		d.ReceiveCount, _ = strconv.Atoi(a[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 		ds[i] = d

@@ -70,8 +70,52 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 // awsbatch.Result.
 func batchResult(errs []error) error { return awsbatch.Result(errs, newBatchError) }
 
-// messageSize is what a message counts towards SQS's size limits.
-func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size() }
+// TraceHeaderAttribute is the name of the attribute that carries an AWS
+// X-Ray trace header (Root=1-…;Parent=…;Sampled=1). Send sends a String
+// attribute of that name as the AWSTraceHeader message system attribute
+// (MessageSystemAttributes) rather than as a message attribute, so it
+// counts neither towards the 10 message attributes nor towards the
+// message's size; Receive puts the AWSTraceHeader system attribute of a
+// message, however it was set (by Send, by the SDK from the
+// X-Amzn-Trace-Id header, by a service), back in Delivery.Attributes under
+// this name. On the memory driver the attribute is an ordinary one, so the
+// same code carries the header on both.
+const TraceHeaderAttribute = "AWSTraceHeader"
+
+// TraceHeader returns the X-Ray trace header a delivery carries (see
+// TraceHeaderAttribute), or "".
+func TraceHeader(d *queue.Delivery) string {
+	if d == nil {
+		return ""
+	}
+	return d.Attributes[TraceHeaderAttribute].Value
+}
+
+// messageSize is what a message counts towards SQS's size limits: its
+// body and its message attributes, not the trace header.
+func messageSize(m *queue.Message) int {
+	n := len(m.Body) + m.Attributes.Size()
+	if a, ok := m.Attributes[TraceHeaderAttribute]; ok {
+		n -= len(TraceHeaderAttribute) + len(a.Type) + a.Size()
+	}
+	return n
+}
+
+// userAttributes returns attrs without the trace header, and the header.
+// It copies attrs only when they hold a header.
+func userAttributes(attrs queue.Attributes) (queue.Attributes, *queue.Attribute) {
+	a, ok := attrs[TraceHeaderAttribute]
+	if !ok {
+		return attrs, nil
+	}
+	out := make(queue.Attributes, len(attrs)-1)
+	for name, v := range attrs {
+		if name != TraceHeaderAttribute {
+			out[name] = v
+		}
+	}
+	return out, &a
+}
 
 // check applies the rules the driver can check without asking SQS, with
 // the codes and messages SQS would answer.
@@ -88,7 +132,12 @@ func (q *Queue) check(m *queue.Message) error {
 			"Value %d for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.", int(m.Delay/time.Second))
 	}
 	if len(m.Attributes) > 0 {
-		if err := validate.Attributes(pkgName, "send", m.Attributes, validate.SQS); err != nil {
+		attrs, trace := userAttributes(m.Attributes)
+		if trace != nil && (trace.Type != queue.TypeString || trace.Value == "") {
+			return validate.Invalid(pkgName, "send", "InvalidParameterValue",
+				"Message system attribute '%s' must be a non-empty value of type 'String'.", TraceHeaderAttribute)
+		}
+		if err := validate.Attributes(pkgName, "send", attrs, validate.SQS); err != nil {
 			return err
 		}
 	}
@@ -130,7 +179,15 @@ func sendEntry(id string, m *queue.Message) types.SendMessageBatchRequestEntry {
 		e.MessageDeduplicationId = aws.String(m.DeduplicationID)
 	}
 	if len(m.Attributes) > 0 {
-		e.MessageAttributes = toSQSAttributes(m.Attributes)
+		attrs, trace := userAttributes(m.Attributes)
+		if trace != nil {
+			e.MessageSystemAttributes = map[string]types.MessageSystemAttributeValue{
+				TraceHeaderAttribute: {DataType: aws.String(queue.TypeString), StringValue: aws.String(trace.Value)},
+			}
+		}
+		if len(attrs) > 0 {
+			e.MessageAttributes = toSQSAttributes(attrs)
+		}
 	}
 	return e
 }
