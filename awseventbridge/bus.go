@@ -37,7 +37,8 @@ type Options struct {
 	// for a service that keeps the earlier one.
 	MaxEntrySize int
 	// BatchWait is how long a Put of one event waits for Puts from other
-	// goroutines to share one PutEvents call. Zero means
+	// goroutines to share one PutEvents call, when others are under way
+	// (one made alone goes at once). Zero means
 	// DefaultBatchWait; negative puts each event on its own.
 	BatchWait time.Duration
 	// EntryRetries is how many times an entry that failed with a
@@ -135,8 +136,9 @@ func EntrySize(e *eventbus.Event) int {
 // retryable code are put again, alone. A call whose entries add up to more
 // than Options.MaxEntrySize puts nothing and fails with ErrTooLarge.
 //
-// A Put of one event waits up to Options.BatchWait to share a PutEvents
-// call with Puts from other goroutines.
+// A Put of one event made while other Puts are under way waits up to
+// Options.BatchWait to share a PutEvents call with them; made alone, it is
+// put at once.
 func (b *Bus) Put(ctx context.Context, events ...*eventbus.Event) error {
 	if b.closed.Load() {
 		return errClosed("put")

@@ -43,8 +43,9 @@
 // EventBridge's formula ([EntrySize]: 14 bytes for a Time, plus Source,
 // DetailType, Detail and each resource), add up to at most
 // Options.MaxEntrySize (1 MiB; 256 KiB on services that keep the earlier
-// limit). A Put of one event waits up to Options.BatchWait (5 ms) to share
-// a PutEvents call with concurrent Puts. Entries EventBridge would refuse
+// limit). A Put of one event made while other Puts are under way waits up
+// to Options.BatchWait (5 ms) to share a PutEvents call with them; one made
+// alone is put at once. Entries EventBridge would refuse
 // (no Source or DetailType, a Detail that is not a JSON object) are
 // reported in an index-aligned *postroom.BatchError with EventBridge's
 // codes (InvalidArgument, MalformedDetail), and the others are put;

@@ -49,9 +49,9 @@
 //
 // Publish takes at most 10 messages (more fail with
 // postroom.ErrTooManyEntries), sent with PublishBatch and split by SNS's
-// 256 KiB limit on a batch. A Publish of one message waits up to
-// Options.BatchWait (5 ms) to share a PublishBatch call with concurrent
-// ones. Entries that fail with a retryable code are published again,
+// 256 KiB limit on a batch. A Publish of one message made while other
+// Publishes are under way waits up to Options.BatchWait (5 ms) to share a
+// PublishBatch call with them; one made alone is published at once. Entries that fail with a retryable code are published again,
 // alone; the rest are reported in an index-aligned *postroom.BatchError.
 //
 // # As

@@ -33,7 +33,8 @@ const DefaultBatchWait = 5 * time.Millisecond
 // Options tune a [Topic]. The zero value works.
 type Options struct {
 	// BatchWait is how long a Publish of one message waits for Publishes
-	// from other goroutines to share a PublishBatch call. Zero means
+	// from other goroutines to share a PublishBatch call, when others are
+	// under way (one made alone goes at once). Zero means
 	// DefaultBatchWait; negative publishes each message on its own.
 	BatchWait time.Duration
 	// EntryRetries is how many times an entry that failed with a

@@ -23,6 +23,7 @@ import (
 func TestCoalescingCallsPerMessage(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
+		f.latency = time.Millisecond
 		q := openFake(t, f, Options{})
 		const workers, each = 16, 40
 		var wg sync.WaitGroup
@@ -57,15 +58,48 @@ func TestCoalescingCallsPerMessage(t *testing.T) {
 	})
 }
 
-// A lone call waits no longer than BatchWait.
+// A lone call does not wait; a call made while another is in flight waits
+// no longer than BatchWait.
 func TestCoalescingBoundedWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFake()
+		f.latency = time.Second
 		q := openFake(t, f, Options{BatchWait: 20 * time.Millisecond})
 		start := time.Now()
 		require.NoError(t, q.Send(context.Background(), &queue.Message{Body: []byte("alone")}))
-		assert.Equal(t, 20*time.Millisecond, time.Since(start))
-		assert.Equal(t, 1, f.count("SendMessageBatch"))
+		assert.Equal(t, time.Second, time.Since(start), "the call's latency, no wait")
+
+		start = time.Now()
+		var wg sync.WaitGroup
+		wg.Go(func() { assert.NoError(t, q.Send(context.Background(), &queue.Message{Body: []byte("first")})) })
+		synctest.Wait()
+		wg.Go(func() {
+			assert.NoError(t, q.Send(context.Background(), &queue.Message{Body: []byte("second")}))
+			assert.Equal(t, 20*time.Millisecond+time.Second, time.Since(start), "BatchWait, then the call")
+		})
+		wg.Wait()
+		assert.Equal(t, 3, f.count("SendMessageBatch"))
+	})
+}
+
+// A worker alone on a queue that sends, extends and acks one message at a
+// time never waits for company: its calls take their round trips and
+// nothing more.
+func TestCoalescingLoneWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFake()
+		f.latency = time.Millisecond
+		q := openFake(t, f, Options{})
+		start := time.Now()
+		const n = 10
+		for i := range n {
+			m := &queue.Message{Body: fmt.Appendf(nil, "m%d", i)}
+			require.NoError(t, q.Send(context.Background(), m))
+			d := &queue.Delivery{Message: *m, Receipt: "r-" + string(m.Body)}
+			require.NoError(t, q.Extend(context.Background(), time.Minute, d))
+			require.NoError(t, q.Ack(context.Background(), d))
+		}
+		assert.Equal(t, 3*n*f.latency, time.Since(start))
 	})
 }
 
@@ -79,9 +113,13 @@ func TestCoalescingPerCallerErrors(t *testing.T) {
 			}
 			return nil
 		}
+		f.latency = time.Millisecond
 		q := openFake(t, f, Options{})
 		errs := make([]error, 5)
 		var wg sync.WaitGroup
+		// One call in flight, so that the others wait and share one.
+		wg.Go(func() { assert.NoError(t, q.Send(context.Background(), &queue.Message{Body: []byte("first")})) })
+		synctest.Wait()
 		for i := range errs {
 			wg.Go(func() {
 				body := "good"
@@ -92,7 +130,8 @@ func TestCoalescingPerCallerErrors(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		assert.Equal(t, 1, f.count("SendMessageBatch"))
+		require.Equal(t, 2, f.count("SendMessageBatch"))
+		assert.Len(t, f.sent[1], 5, "the five calls share one batch call")
 		for i, err := range errs {
 			if i == 2 {
 				assert.ErrorIs(t, err, postroom.ErrInvalid)

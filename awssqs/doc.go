@@ -53,10 +53,12 @@
 // Batching: Send takes at most 10 messages (more fail with
 // postroom.ErrTooManyEntries) and splits them into as many SendMessageBatch
 // calls as the 1 MiB limit on a batch requires. A Send of one message, and
-// an Ack, Nack or Extend of one delivery, waits up to Options.BatchWait
-// (5 ms by default) for concurrent calls of the same kind from other
-// goroutines and shares one batch call with them: workers that settle one
-// message at a time cost about a tenth of a call per message at load. A
+// an Ack, Nack or Extend of one delivery, made while other such calls are
+// under way on the queue, waits up to Options.BatchWait (5 ms by default)
+// for concurrent calls of the same kind from other goroutines and shares
+// one batch call with them: workers that settle one message at a time
+// cost about a tenth of a call per message at load. A call made alone is
+// made at once, so a single worker pays no wait. A
 // caller whose ctx ends while it waits gets ctx's error, and its entry may
 // still be part of the batch call.
 //

@@ -25,6 +25,8 @@ type fake struct {
 	tries map[string]int // SendMessageBatch entries seen, by body
 	attrs map[string]string
 
+	latency time.Duration // how long each batch call takes (a round trip)
+
 	received []types.Message            // what the next ReceiveMessage returns
 	recvIn   []*sqs.ReceiveMessageInput // the ReceiveMessage inputs
 }
@@ -50,6 +52,7 @@ func (f *fake) GetQueueAttributes(context.Context, *sqs.GetQueueAttributesInput,
 }
 
 func (f *fake) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	time.Sleep(f.latency)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls["SendMessageBatch"]++
@@ -96,6 +99,7 @@ func (f *fake) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, 
 }
 
 func (f *fake) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.DeleteMessageBatchOutput, error) {
+	time.Sleep(f.latency)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls["DeleteMessageBatch"]++
@@ -110,6 +114,7 @@ func (f *fake) DeleteMessageBatch(_ context.Context, in *sqs.DeleteMessageBatchI
 }
 
 func (f *fake) ChangeMessageVisibilityBatch(_ context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	time.Sleep(f.latency)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls["ChangeMessageVisibilityBatch"]++

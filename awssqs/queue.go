@@ -28,17 +28,19 @@ const (
 	maxAttributes        = 10               // message attributes of one message
 )
 
-// DefaultBatchWait is how long a single Send, Ack, Nack or Extend waits for
-// calls from other goroutines to share its batch call, unless
-// Options.BatchWait says otherwise.
+// DefaultBatchWait is how long a single Send, Ack, Nack or Extend made
+// while others are under way waits for calls from other goroutines to
+// share its batch call, unless Options.BatchWait says otherwise.
 const DefaultBatchWait = 5 * time.Millisecond
 
 // Options tune a [Queue]. The zero value works.
 type Options struct {
 	// BatchWait is how long a Send of one message, or an Ack, Nack or
 	// Extend of one delivery, waits for concurrent calls of the same kind
-	// to join one batch call. Zero means DefaultBatchWait; a negative value
-	// sends each call on its own.
+	// to join one batch call. It waits only when other Sends, Acks, Nacks
+	// or Extends are under way on the queue: a call made alone goes at
+	// once. Zero means DefaultBatchWait; a negative value sends each call
+	// on its own.
 	BatchWait time.Duration
 
 	// EntryRetries is how many times an entry of a batch call that failed
@@ -79,6 +81,7 @@ type Queue struct {
 	maxSize  int           // MaximumMessageSize
 	waitTime time.Duration // ReceiveMessageWaitTimeSeconds
 
+	load  awsbatch.Load // calls under way in sends, acks and vis
 	sends *awsbatch.Coalescer[*queue.Message]
 	acks  *awsbatch.Coalescer[*queue.Delivery]
 
@@ -144,8 +147,8 @@ func open(ctx context.Context, c api, nameOrURL string, opts Options) (*Queue, e
 	if n, err := strconv.Atoi(a[string(types.QueueAttributeNameMaximumMessageSize)]); err == nil && n > 0 {
 		q.maxSize = n
 	}
-	q.sends = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, MaxBatchSize, messageSize, q.sendBatch)
-	q.acks = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, 0, nil, q.deleteBatch)
+	q.sends = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, MaxBatchSize, messageSize, q.sendBatch).ShareLoad(&q.load)
+	q.acks = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, 0, nil, q.deleteBatch).ShareLoad(&q.load)
 	q.vis = make(map[visKey]*awsbatch.Coalescer[*queue.Delivery])
 	return q, nil
 }

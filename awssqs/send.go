@@ -24,8 +24,9 @@ import (
 // others, which are. Entries that fail with a retryable code are sent
 // again, alone; no entry is sent twice because another one failed.
 //
-// A Send of one message waits up to Options.BatchWait for Sends from other
-// goroutines, to share one SendMessageBatch call with them.
+// A Send of one message made while other calls are under way on the queue
+// waits up to Options.BatchWait for Sends from other goroutines, to share
+// one SendMessageBatch call with them; made alone, it is sent at once.
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	if q.closed.Load() {
 		return errClosed("send")

@@ -16,8 +16,8 @@ import (
 )
 
 // Ack deletes deliveries (DeleteMessageBatch, 10 a call). An Ack of one
-// delivery waits up to Options.BatchWait to share its call with Acks from
-// other goroutines.
+// delivery made while other calls are under way on the queue waits up to
+// Options.BatchWait to share its call with Acks from other goroutines.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	if q.closed.Load() {
 		return errClosed("ack")
@@ -55,7 +55,7 @@ func (q *Queue) changeVisibility(ctx context.Context, op string, d time.Duration
 	if b == nil {
 		b = awsbatch.NewCoalescer(q.opts.BatchWait, MaxBatch, 0, nil, func(ctx context.Context, ds []*queue.Delivery) []error {
 			return q.visibilityBatch(ctx, op, secs, ds)
-		})
+		}).ShareLoad(&q.load)
 		q.vis[key] = b
 	}
 	q.vmu.Unlock()

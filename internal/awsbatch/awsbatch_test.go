@@ -81,19 +81,131 @@ func TestCoalescerCallerCancel(t *testing.T) {
 			return errs
 		})
 		var wg sync.WaitGroup
-		var leaderErr, badErr, cancelErr error
-		wg.Go(func() { leaderErr = c.One(context.Background(), 1) })
+		var firstErr, badErr, cancelErr error
+		wg.Go(func() { firstErr = c.One(context.Background(), 1) }) // alone: its call is made at once
 		synctest.Wait()
-		wg.Go(func() { badErr = c.One(context.Background(), 2) })
+		wg.Go(func() { badErr = c.One(context.Background(), 2) }) // leads the next batch
+		synctest.Wait()
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 		defer cancel()
 		wg.Go(func() { cancelErr = c.One(ctx, 3) })
 		wg.Wait()
-		require.Len(t, batches, 1)
-		assert.ElementsMatch(t, []int{1, 2, 3}, batches[0])
-		assert.NoError(t, leaderErr)
+		require.Len(t, batches, 2)
+		assert.Equal(t, []int{1}, batches[0])
+		assert.Equal(t, []int{2, 3}, batches[1])
+		assert.NoError(t, firstErr)
 		assert.EqualError(t, badErr, "bad 2")
 		assert.ErrorIs(t, cancelErr, context.DeadlineExceeded)
+	})
+}
+
+// recorder is a batch call that takes latency and records each batch and
+// when it started.
+type recorder struct {
+	latency time.Duration
+	mu      sync.Mutex
+	batches [][]int
+	starts  []time.Time
+}
+
+func (r *recorder) do(_ context.Context, items []int) []error {
+	r.mu.Lock()
+	r.batches = append(r.batches, items)
+	r.starts = append(r.starts, time.Now())
+	r.mu.Unlock()
+	time.Sleep(r.latency)
+	return make([]error, len(items))
+}
+
+// A call made alone is made at once: no wait for company that is not
+// coming.
+func TestCoalescerLoneCallDoesNotWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{latency: time.Millisecond}
+		c := NewCoalescer(time.Second, 10, 0, nil, r.do)
+		start := time.Now()
+		for i := range 3 {
+			require.NoError(t, c.One(context.Background(), i))
+		}
+		assert.Equal(t, 3*time.Millisecond, time.Since(start), "three calls, each its latency and no wait")
+		assert.Equal(t, [][]int{{0}, {1}, {2}}, r.batches)
+	})
+}
+
+// A call made while another one is in flight waits for company, up to the
+// wait when the call in flight takes longer.
+func TestCoalescerBoundedWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{latency: time.Second}
+		c := NewCoalescer(5*time.Millisecond, 10, 0, nil, r.do)
+		start := time.Now()
+		var wg sync.WaitGroup
+		wg.Go(func() { assert.NoError(t, c.One(context.Background(), 1)) })
+		synctest.Wait() // 1 is in flight
+		wg.Go(func() { assert.NoError(t, c.One(context.Background(), 2)) })
+		wg.Wait()
+		require.Len(t, r.starts, 2)
+		assert.Equal(t, time.Duration(0), r.starts[0].Sub(start))
+		assert.Equal(t, 5*time.Millisecond, r.starts[1].Sub(start), "2 waited the whole wait")
+	})
+}
+
+// Coalescers that share a Load wait for company when a call is under way
+// in any of them, and not when the caller is alone in all of them.
+func TestCoalescerSharedLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var load Load
+		sends := &recorder{latency: time.Second}
+		acks := &recorder{latency: time.Millisecond}
+		cs := NewCoalescer(5*time.Millisecond, 10, 0, nil, sends.do).ShareLoad(&load)
+		ca := NewCoalescer(5*time.Millisecond, 10, 0, nil, acks.do).ShareLoad(&load)
+		start := time.Now()
+		require.NoError(t, ca.One(context.Background(), 1))
+		assert.Equal(t, time.Millisecond, time.Since(start), "alone: no wait")
+
+		var wg sync.WaitGroup
+		wg.Go(func() { assert.NoError(t, cs.One(context.Background(), 2)) })
+		synctest.Wait() // a send is in flight
+		start = time.Now()
+		require.NoError(t, ca.One(context.Background(), 3))
+		assert.Equal(t, 5*time.Millisecond+time.Millisecond, time.Since(start), "a send under way: the ack waits for company")
+		wg.Wait()
+
+		// An unshared coalescer does not see the other's calls.
+		solo := NewCoalescer(5*time.Millisecond, 10, 0, nil, acks.do)
+		wg.Go(func() { assert.NoError(t, cs.One(context.Background(), 4)) })
+		synctest.Wait()
+		start = time.Now()
+		require.NoError(t, solo.One(context.Background(), 5))
+		assert.Equal(t, time.Millisecond, time.Since(start))
+		wg.Wait()
+	})
+}
+
+// Sixteen goroutines calling one at a time, in a loop, share batch calls.
+func TestCoalescerUnderLoad(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := &recorder{latency: time.Millisecond}
+		c := NewCoalescer(5*time.Millisecond, 10, 0, nil, r.do)
+		const workers, each = 16, 50
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					assert.NoError(t, c.One(context.Background(), w*each+i))
+				}
+			})
+		}
+		wg.Wait()
+		var seen []int
+		for _, b := range r.batches {
+			assert.LessOrEqual(t, len(b), 10)
+			seen = append(seen, b...)
+		}
+		assert.Len(t, seen, workers*each, "every item in one batch")
+		perItem := float64(len(r.batches)) / float64(workers*each)
+		t.Logf("%d batch calls for %d items: %.3f per item", len(r.batches), workers*each, perItem)
+		assert.LessOrEqual(t, perItem, 0.15)
 	})
 }
 

@@ -6,6 +6,7 @@ package awsbatch
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -16,19 +17,31 @@ const batchCallTimeout = time.Minute
 
 // A Coalescer coalesces single-entry calls made at about the same time by
 // different goroutines into batch calls of up to maxN entries (and maxBytes
-// bytes, when set). The first call of a batch leads it: it waits up to
-// wait for others to join, or until the batch is full, and then makes the
-// batch call; the others wait for its result. No goroutine of its own runs.
+// bytes, when set). The first call of a batch leads it and makes the batch
+// call; the others wait for its result. No goroutine of its own runs.
+//
+// The leader waits for others to join, up to wait or until the batch is
+// full, only when other calls are under way (in this coalescer or in the
+// others sharing its Load): a call made alone is made at once, so a lone
+// caller pays no wait, while callers under load share batch calls.
 type Coalescer[T any] struct {
 	wait     time.Duration
 	maxN     int
 	maxBytes int
 	size     func(T) int
 	do       func(ctx context.Context, items []T) []error // index-aligned
+	load     *Load
 
 	mu  sync.Mutex // guards cur
 	cur *batch[T]  // the batch open for joining, or nil
 }
+
+// A Load counts the calls under way in the coalescers that share it (see
+// Coalescer.ShareLoad), waiting to join a batch or in a batch call. A
+// driver's coalescers of one resource share one, so that a worker that
+// sends, then acks, one message at a time is alone in all of them, and
+// workers under load wait for each other in all of them.
+type Load struct{ n atomic.Int64 }
 
 type batch[T any] struct {
 	items []T
@@ -43,7 +56,14 @@ type batch[T any] struct {
 // bytes as size counts them, and makes the batch calls with do, whose
 // result is index-aligned with its input.
 func NewCoalescer[T any](wait time.Duration, maxN, maxBytes int, size func(T) int, do func(context.Context, []T) []error) *Coalescer[T] {
-	return &Coalescer[T]{wait: wait, maxN: maxN, maxBytes: maxBytes, size: size, do: do}
+	return &Coalescer[T]{wait: wait, maxN: maxN, maxBytes: maxBytes, size: size, do: do, load: new(Load)}
+}
+
+// ShareLoad makes b count its calls in l, and wait for company only when
+// l counts others; it returns b. Call it before b's first call.
+func (b *Coalescer[T]) ShareLoad(l *Load) *Coalescer[T] {
+	b.load = l
+	return b
 }
 
 // One makes the call for item, in a batch with other concurrent calls. When
@@ -57,11 +77,12 @@ func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 	if b.size != nil {
 		sz = b.size(item)
 	}
+	alone := b.load.n.Add(1) == 1
+	defer b.load.n.Add(-1)
 	b.mu.Lock()
 	cur := b.cur
 	if cur != nil && b.maxBytes > 0 && cur.bytes+sz > b.maxBytes {
-		b.cur = nil // its leader sends it now; item starts the next one
-		close(cur.full)
+		b.seal(cur) // its leader sends it now; item starts the next one
 		cur = nil
 	}
 	leader := cur == nil
@@ -72,24 +93,25 @@ func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 	i := len(cur.items)
 	cur.items = append(cur.items, item)
 	cur.bytes += sz
-	if len(cur.items) == b.maxN {
-		b.cur = nil
-		close(cur.full)
+	if len(cur.items) == b.maxN || alone {
+		b.seal(cur) // full, or a lone call: nobody is under way to join it
 	}
 	b.mu.Unlock()
 
 	if leader {
-		t := time.NewTimer(b.wait)
 		select {
-		case <-t.C:
-			b.mu.Lock()
-			if b.cur == cur {
-				b.cur = nil
+		case <-cur.full: // a lone call: no timer
+		default:
+			t := time.NewTimer(b.wait)
+			select {
+			case <-t.C:
+				b.mu.Lock()
+				b.seal(cur)
+				b.mu.Unlock()
+			case <-cur.full:
 			}
-			b.mu.Unlock()
-		case <-cur.full:
+			t.Stop()
 		}
-		t.Stop()
 		callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), batchCallTimeout)
 		cur.errs = b.do(callCtx, cur.items)
 		cancel()
@@ -101,5 +123,18 @@ func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 		return cur.errs[i]
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// seal closes cur to new entries: its leader makes the call now. b.mu is
+// held.
+func (b *Coalescer[T]) seal(cur *batch[T]) {
+	if b.cur == cur {
+		b.cur = nil
+	}
+	select {
+	case <-cur.full:
+	default:
+		close(cur.full)
 	}
 }
