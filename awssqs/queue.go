@@ -37,10 +37,10 @@ const DefaultBatchWait = 5 * time.Millisecond
 type Options struct {
 	// BatchWait is how long a Send of one message, or an Ack, Nack or
 	// Extend of one delivery, waits for concurrent calls of the same kind
-	// to join one batch call. It waits only when other Sends, Acks, Nacks
-	// or Extends are under way on the queue: a call made alone goes at
-	// once. Zero means DefaultBatchWait; a negative value sends each call
-	// on its own.
+	// to join one batch call. It waits only while other Sends, Acks, Nacks
+	// or Extends are under way on the queue (not after they all return):
+	// a call made alone goes at once. Zero means DefaultBatchWait; a
+	// negative value sends each call on its own.
 	BatchWait time.Duration
 
 	// EntryRetries is how many times an entry of a batch call that failed

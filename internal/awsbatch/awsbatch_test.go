@@ -182,6 +182,29 @@ func TestCoalescerSharedLoad(t *testing.T) {
 	})
 }
 
+// When the calls under way return before the wait is over, the batch
+// that waited for their callers is made then: they went elsewhere.
+func TestCoalescerSealsWhenOthersLeave(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var load Load
+		acks := &recorder{latency: time.Millisecond}
+		sends := &recorder{latency: time.Millisecond}
+		ca := NewCoalescer(time.Second, 10, 0, nil, acks.do).ShareLoad(&load)
+		cs := NewCoalescer(time.Second, 10, 0, nil, sends.do).ShareLoad(&load)
+		start := time.Now()
+		var wg sync.WaitGroup
+		wg.Go(func() { assert.NoError(t, ca.One(context.Background(), 1)) }) // alone: made at once
+		synctest.Wait()
+		for i := 2; i <= 4; i++ {
+			wg.Go(func() { assert.NoError(t, cs.One(context.Background(), i)) })
+		}
+		wg.Wait()
+		require.Len(t, sends.batches, 1)
+		assert.ElementsMatch(t, []int{2, 3, 4}, sends.batches[0])
+		assert.Equal(t, time.Millisecond, sends.starts[0].Sub(start), "made when the ack returned, not after the wait")
+	})
+}
+
 // Sixteen goroutines calling one at a time, in a loop, share batch calls.
 func TestCoalescerUnderLoad(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -6,7 +6,6 @@ package awsbatch
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -20,10 +19,12 @@ const batchCallTimeout = time.Minute
 // bytes, when set). The first call of a batch leads it and makes the batch
 // call; the others wait for its result. No goroutine of its own runs.
 //
-// The leader waits for others to join, up to wait or until the batch is
-// full, only when other calls are under way (in this coalescer or in the
-// others sharing its Load): a call made alone is made at once, so a lone
-// caller pays no wait, while callers under load share batch calls.
+// The leader waits for others to join only while someone could: while
+// other calls are under way in the coalescers sharing its Load (their
+// batch calls in flight, their callers likely to call again). It waits up
+// to wait, and no longer than until the batch is full or every call under
+// way is in it. A call made alone is made at once, so a lone caller pays
+// no wait, while callers under load share batch calls.
 type Coalescer[T any] struct {
 	wait     time.Duration
 	maxN     int
@@ -32,16 +33,26 @@ type Coalescer[T any] struct {
 	do       func(ctx context.Context, items []T) []error // index-aligned
 	load     *Load
 
-	mu  sync.Mutex // guards cur
-	cur *batch[T]  // the batch open for joining, or nil
+	cur *batch[T] // the batch open for joining, or nil; guarded by load.mu
 }
 
 // A Load counts the calls under way in the coalescers that share it (see
-// Coalescer.ShareLoad), waiting to join a batch or in a batch call. A
-// driver's coalescers of one resource share one, so that a worker that
-// sends, then acks, one message at a time is alone in all of them, and
-// workers under load wait for each other in all of them.
-type Load struct{ n atomic.Int64 }
+// Coalescer.ShareLoad), waiting in a batch or in a batch call. A driver's
+// coalescers of one resource share one, so that a worker that sends, then
+// acks, one message at a time is alone in all of them, and workers under
+// load wait for each other in all of them. The zero value is ready.
+type Load struct {
+	mu      sync.Mutex // guards n, members and the members' open batches
+	n       int
+	members []member
+}
+
+// member is a Coalescer of any entry type, for its Load.
+type member interface {
+	// sealIfAll seals the open batch when it holds n entries or more:
+	// every call under way is in it. load.mu is held.
+	sealIfAll(n int)
+}
 
 type batch[T any] struct {
 	items []T
@@ -56,12 +67,16 @@ type batch[T any] struct {
 // bytes as size counts them, and makes the batch calls with do, whose
 // result is index-aligned with its input.
 func NewCoalescer[T any](wait time.Duration, maxN, maxBytes int, size func(T) int, do func(context.Context, []T) []error) *Coalescer[T] {
-	return &Coalescer[T]{wait: wait, maxN: maxN, maxBytes: maxBytes, size: size, do: do, load: new(Load)}
+	b := &Coalescer[T]{wait: wait, maxN: maxN, maxBytes: maxBytes, size: size, do: do}
+	return b.ShareLoad(new(Load))
 }
 
-// ShareLoad makes b count its calls in l, and wait for company only when
-// l counts others; it returns b. Call it before b's first call.
+// ShareLoad makes b count its calls in l, with those of the other
+// coalescers sharing l; it returns b. Call it before b's first call.
 func (b *Coalescer[T]) ShareLoad(l *Load) *Coalescer[T] {
+	l.mu.Lock()
+	l.members = append(l.members, b)
+	l.mu.Unlock()
 	b.load = l
 	return b
 }
@@ -77,9 +92,10 @@ func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 	if b.size != nil {
 		sz = b.size(item)
 	}
-	alone := b.load.n.Add(1) == 1
-	defer b.load.n.Add(-1)
-	b.mu.Lock()
+	l := b.load
+	l.mu.Lock()
+	l.n++
+	defer l.leave()
 	cur := b.cur
 	if cur != nil && b.maxBytes > 0 && cur.bytes+sz > b.maxBytes {
 		b.seal(cur) // its leader sends it now; item starts the next one
@@ -93,21 +109,21 @@ func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 	i := len(cur.items)
 	cur.items = append(cur.items, item)
 	cur.bytes += sz
-	if len(cur.items) == b.maxN || alone {
-		b.seal(cur) // full, or a lone call: nobody is under way to join it
+	if len(cur.items) == b.maxN || len(cur.items) >= l.n {
+		b.seal(cur) // full, or every call under way is in it
 	}
-	b.mu.Unlock()
+	l.mu.Unlock()
 
 	if leader {
 		select {
-		case <-cur.full: // a lone call: no timer
+		case <-cur.full: // full or alone: no timer
 		default:
 			t := time.NewTimer(b.wait)
 			select {
 			case <-t.C:
-				b.mu.Lock()
+				l.mu.Lock()
 				b.seal(cur)
-				b.mu.Unlock()
+				l.mu.Unlock()
 			case <-cur.full:
 			}
 			t.Stop()
@@ -126,8 +142,8 @@ func (b *Coalescer[T]) One(ctx context.Context, item T) error {
 	}
 }
 
-// seal closes cur to new entries: its leader makes the call now. b.mu is
-// held.
+// seal closes cur to new entries: its leader makes the call now. load.mu
+// is held.
 func (b *Coalescer[T]) seal(cur *batch[T]) {
 	if b.cur == cur {
 		b.cur = nil
@@ -136,5 +152,25 @@ func (b *Coalescer[T]) seal(cur *batch[T]) {
 	case <-cur.full:
 	default:
 		close(cur.full)
+	}
+}
+
+func (b *Coalescer[T]) sealIfAll(n int) {
+	if b.cur != nil && len(b.cur.items) >= n {
+		b.seal(b.cur)
+	}
+}
+
+// leave ends a call of One: an open batch that now holds every call under
+// way is made, as nobody else is there to join it.
+func (l *Load) leave() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n--
+	if l.n == 0 {
+		return
+	}
+	for _, m := range l.members {
+		m.sealIfAll(l.n)
 	}
 }
