@@ -8,6 +8,13 @@
 //
 //	go run ./examples/quickstart -queue 'amqp://guest:guest@127.0.0.1:5672/?queue=MyQueue'
 //	go run ./examples/quickstart -queue 'stomp://127.0.0.1:61613/MyQueue'
+//	go run ./examples/quickstart -queue awssqs://MyQueue
+//
+// The URL may also come from the environment variable QUEUE_URL. On Amazon
+// SQS the queue must exist (aws sqs create-queue --queue-name MyQueue), and
+// the AWS SDK's default configuration applies: AWS_REGION, credentials from
+// the environment, the shared files or the instance role, and
+// AWS_ENDPOINT_URL for a local endpoint such as `postroom serve`.
 package main
 
 import (
@@ -15,16 +22,22 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	_ "github.com/postroom/postroom/amazonmq/amqp"  // registers amqp:// and amqps://
 	_ "github.com/postroom/postroom/amazonmq/stomp" // registers stomp:// and stomp+ssl://
+	_ "github.com/postroom/postroom/awssqs"         // registers awssqs:// and SQS's https:// queue URLs
 	_ "github.com/postroom/postroom/memory"         // registers mem://
 	"github.com/postroom/postroom/queue"
 )
 
 func main() {
-	url := flag.String("queue", "mem://MyQueue?visibility=30s", "URL of the queue to use")
+	def := "mem://MyQueue?visibility=30s"
+	if env := os.Getenv("QUEUE_URL"); env != "" {
+		def = env
+	}
+	url := flag.String("queue", def, "URL of the queue to use (default from $QUEUE_URL)")
 	flag.Parse()
 	if err := run(context.Background(), *url); err != nil {
 		log.SetFlags(0)

@@ -12,7 +12,16 @@
 //
 // On a real queue it runs until it is stopped:
 //
-//	go run ./examples/worker -queue sqs://... -dlq sqs://... -concurrency 32
+//	go run ./examples/worker -queue awssqs://jobs -dlq awssqs://jobs-dlq -concurrency 32
+//
+// The queue URLs may also come from the environment, QUEUE_URL and
+// DLQ_URL, and an SQS queue's own https:// URL works as well. On SQS the
+// AWS SDK's default configuration applies (AWS_REGION, credentials from the
+// environment, the shared files or the instance role; AWS_ENDPOINT_URL for
+// a local endpoint such as `postroom serve`). -demo-jobs seeds a real queue
+// too when given explicitly:
+//
+//	go run ./examples/worker -queue awssqs://jobs -dlq awssqs://jobs-dlq -demo-jobs 12 -exit-when-idle
 //
 // A job is a JSON object: {"id": 7, "work_ms": 300, "fail_times": 1} works
 // for 300 ms and fails on its first receive. Anything else is a permanent
@@ -54,6 +63,7 @@ import (
 	"syscall"
 	"time"
 
+	_ "github.com/postroom/postroom/awssqs" // registers awssqs:// and SQS's https:// queue URLs
 	"github.com/postroom/postroom/backoff"
 	"github.com/postroom/postroom/consumer"
 	_ "github.com/postroom/postroom/memory" // registers mem://
@@ -90,8 +100,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	var c config
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	fs.SetOutput(out)
-	fs.StringVar(&c.queueURL, "queue", "mem://jobs", "URL of the queue to read")
-	fs.StringVar(&c.dlqURL, "dlq", "", "URL of the dead-letter queue the worker sends malformed jobs to, and failing ones after -max-attempts (default: the queue's name + \"-dlq\" on mem://; none otherwise)")
+	fs.StringVar(&c.queueURL, "queue", envOr("QUEUE_URL", "mem://jobs"), "URL of the queue to read (default from $QUEUE_URL)")
+	fs.StringVar(&c.dlqURL, "dlq", os.Getenv("DLQ_URL"), "URL of the dead-letter queue (default from $DLQ_URL) the worker sends malformed jobs to, and failing ones after -max-attempts (default: the queue's name + \"-dlq\" on mem://; none otherwise)")
 	fs.IntVar(&c.concurrency, "concurrency", 4, "jobs handled at once")
 	fs.IntVar(&c.maxAttempts, "max-attempts", 3, "receives before the worker moves a failing job to -dlq (ignored without -dlq); 0 leaves it to the queue's redrive policy, which is better when the queue has one (SQS maxReceiveCount): do not use both")
 	fs.DurationVar(&c.retryInitial, "retry-initial", 500*time.Millisecond, "delay before the first retry; it doubles for each later one")
@@ -113,10 +123,18 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 		name, _, _ := strings.Cut(strings.TrimPrefix(c.queueURL, "mem://"), "?")
 		c.dlqURL = "mem://" + name + "-dlq"
 	}
-	if !onMemory {
+	if !onMemory && !set["demo-jobs"] {
 		c.demoJobs = 0
 	}
 	return c, nil
+}
+
+// envOr returns the environment variable name, or def when it is empty.
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
 }
 
 // run is the worker: it returns when ctx is cancelled and the jobs in hand

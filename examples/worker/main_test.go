@@ -84,6 +84,13 @@ func TestWorkerFlags(t *testing.T) {
 				demoJobs: 12},
 		},
 		{
+			name: "real queue with demo jobs",
+			args: []string{"-queue", "awssqs://jobs", "-dlq", "awssqs://jobs-dlq", "-demo-jobs", "5", "-exit-when-idle"},
+			want: config{queueURL: "awssqs://jobs", dlqURL: "awssqs://jobs-dlq", concurrency: 4, maxAttempts: 3,
+				retryInitial: 500 * time.Millisecond, retryMax: 5 * time.Minute, drain: 30 * time.Second,
+				demoJobs: 5, exitWhenIdle: true},
+		},
+		{
 			name: "redrive policy, job timeout",
 			args: []string{"-queue", "sqs://example/jobs", "-max-attempts", "0", "-job-timeout", "2s"},
 			want: config{queueURL: "sqs://example/jobs", concurrency: 4, jobTimeout: 2 * time.Second,
@@ -92,6 +99,8 @@ func TestWorkerFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("QUEUE_URL", "")
+			t.Setenv("DLQ_URL", "")
 			got, err := parseFlags(tt.args, &bytes.Buffer{})
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
@@ -99,4 +108,20 @@ func TestWorkerFlags(t *testing.T) {
 	}
 	_, err := parseFlags([]string{"-h"}, &bytes.Buffer{})
 	assert.ErrorIs(t, err, flag.ErrHelp)
+}
+
+// The queue URLs come from the environment when no flag names them.
+func TestWorkerFlagsFromEnvironment(t *testing.T) {
+	t.Setenv("QUEUE_URL", "awssqs://jobs?region=eu-west-1")
+	t.Setenv("DLQ_URL", "awssqs://jobs-dlq?region=eu-west-1")
+	got, err := parseFlags(nil, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, "awssqs://jobs?region=eu-west-1", got.queueURL)
+	assert.Equal(t, "awssqs://jobs-dlq?region=eu-west-1", got.dlqURL)
+	assert.Zero(t, got.demoJobs, "no demo jobs on a real queue unless asked")
+	assert.False(t, got.exitWhenIdle)
+
+	got, err = parseFlags([]string{"-queue", "mem://other"}, &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, "mem://other", got.queueURL, "the flag wins")
 }
