@@ -73,13 +73,28 @@
 //
 // # Differences from the memory driver
 //
-// The memory bus calls function targets and replays synchronously;
-// EventBridge has no function targets but Lambda ARNs, and replays later.
+// Both follow EventBridge and pass the same conformance suite. What
+// differs:
+//
+//	                      memory                         awseventbridge
+//	delivery to targets   queues and topics during Put;  asynchronous: shortly after
+//	                      functions asynchronously       Put returns
+//	function targets      called (Target.Func)           refused: Lambda by ARN
+//	targets               queues, topics, functions of   ARNs, or an ARNer
+//	                      any driver
+//	archives, replays     archived as put; a replay      archived with a delay of
+//	                      runs synchronously             minutes; replays run later
+//	single Put            one call each                  coalesced into PutEvents
+//	                                                     calls under load
+//	testing/synctest      runs in a bubble               no (network calls)
 //
 // # Tested against
 //
-// The package's tests run eventbustest against moto_server (moto 5.2),
-// which differs from EventBridge; the run declares it: moto writes events
+// The package's tests run eventbustest through the SDK against the local
+// AWS endpoint of package localaws, in-process, with every capability
+// declared (Func aside: EventBridge has no function targets), and against
+// moto_server (moto 5.2), an independent implementation, which differs
+// from EventBridge; the moto run declares it: moto writes events
 // with its own field order and no account (Envelope off), fails with an
 // internal error on InputTransformer targets (Transform off), replays
 // events outside the requested window (Archive off), re-serializes the

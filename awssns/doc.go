@@ -51,8 +51,9 @@
 // postroom.ErrTooManyEntries), sent with PublishBatch and split by SNS's
 // 256 KiB limit on a batch. A Publish of one message made while other
 // Publishes are under way waits up to Options.BatchWait (5 ms) to share a
-// PublishBatch call with them; one made alone is published at once. Entries that fail with a retryable code are published again,
-// alone; the rest are reported in an index-aligned *postroom.BatchError.
+// PublishBatch call with them; one made alone is published at once.
+// Entries that fail with a retryable code are published again, alone; the
+// rest are reported in an index-aligned *postroom.BatchError.
 //
 // # As
 //
@@ -77,13 +78,26 @@
 //
 // # Differences from the memory driver
 //
-// The memory driver's envelopes carry a signature of SNS's form that no
-// AWS certificate verifies; this driver's come from SNS.
+// Both follow SNS and pass the same conformance suite. What differs:
+//
+//	                       memory                         awssns (SNS)
+//	delivery to queues     during Publish: the message    asynchronous: shortly after
+//	                       is there when Publish returns  Publish returns
+//	envelope signature     SNS's form, verified by no     SNS's, verified by Verifier
+//	                       AWS certificate
+//	subscriptions          queues and functions           SQS queues (created by
+//	                       (SubscribeFunc)                Subscribe, policy merged)
+//	single Publish         one call each                  coalesced into PublishBatch
+//	                                                      calls under load
+//	Delivery.As            false                          sqs types.Message
+//	testing/synctest       runs in a bubble               no (network calls)
 //
 // # Tested against
 //
-// The package's tests run pubsubtest against moto_server (moto 5.2). moto
-// drops a message with a Binary attribute on its way to a raw SQS
+// The package's tests run pubsubtest through the SDK against the local AWS
+// endpoint of package localaws, in-process, with every capability
+// declared, and against moto_server (moto 5.2), an independent
+// implementation. moto drops a message with a Binary attribute on its way to a raw SQS
 // subscription, so that run does not declare Attributes; moto's envelopes
 // carry no verifiable signature, so signature verification is tested
 // with a certificate of the test's own.

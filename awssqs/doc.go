@@ -46,8 +46,8 @@
 // what is left of ctx's deadline (so that SQS does not hand messages to a
 // request that is about to be abandoned). It asks for every message
 // attribute and every system attribute: a delivery carries its receive
-// count, sent and first-receive times, message group id, deduplication id
-// and sequence number. On a FIFO queue each Receive sends a
+// count, sent and first-receive times, message group id, deduplication id,
+// sequence number and dead-letter source. On a FIFO queue each Receive sends a
 // ReceiveRequestAttemptId that the SDK's retries of the call reuse.
 //
 // Batching: Send takes at most 10 messages (more fail with
@@ -58,9 +58,15 @@
 // for concurrent calls of the same kind from other goroutines and shares
 // one batch call with them: workers that settle one message at a time
 // cost about a tenth of a call per message at load. A call made alone is
-// made at once, so a single worker pays no wait. A
-// caller whose ctx ends while it waits gets ctx's error, and its entry may
-// still be part of the batch call.
+// made at once, so a single worker pays no wait. A caller whose ctx ends
+// while it waits gets ctx's error, and its entry may still be part of the
+// batch call.
+//
+// Tracing: a String attribute named [TraceHeaderAttribute]
+// ("AWSTraceHeader") travels as SQS's AWSTraceHeader system attribute, the
+// AWS X-Ray trace header, rather than as a message attribute; a received
+// message's AWSTraceHeader comes back under that name in
+// Delivery.Attributes ([TraceHeader] reads it).
 //
 // Partial failures: an entry that fails with a retryable code
 // (throttling, an internal error of the service) is sent again, alone with
@@ -108,18 +114,38 @@
 //
 // # Differences from the memory driver
 //
-// Both follow SQS; the memory driver is exact where SQS is approximate
-// (Stats counts), and it reports Stats.OldestAge, which SQS does not.
+// Both follow SQS and pass the same conformance suite; code written
+// against one runs on the other. What differs:
+//
+//	                        memory                        awssqs (SQS)
+//	standard queue order    send order, once per receive  best effort; rarely twice
+//	Receive                 every visible message up to   may return fewer than are
+//	                        the maximum                   visible
+//	delays, nack delays,    any duration                  whole seconds, rounded up
+//	visibility, waits
+//	Stats                   exact; OldestAge set          approximate; OldestAge zero
+//	AWSTraceHeader attr.    an ordinary attribute (counts the X-Ray system attribute
+//	                        towards the 10 and the size)  (counts towards neither)
+//	single Send/Ack/Nack/   one call each                 coalesced into batch calls
+//	Extend                                                under load (see Batching)
+//	Delivery.As             false                         types.Message
+//	testing/synctest        runs in a bubble              no (network calls)
 //
 // # Tested against
 //
-// The package's tests run queuetest against moto_server (moto 5.2), an
-// independent implementation of SQS, which the test binary starts on a
-// free port. moto differs from SQS in ways the suite would notice, so the
-// moto run declares them missing:
+// The package's tests run queuetest through the SDK twice: against the
+// local AWS endpoint of package localaws, in-process, with every
+// capability declared; and against moto_server (moto 5.2), an independent
+// implementation of SQS, which the test binary starts on a free port, so
+// that a mistake shared by the driver and the local endpoint still shows.
+// moto differs from SQS in ways the suite would notice, so the moto run
+// declares them missing:
 //
 //   - a FIFO deduplication id is forgotten once its message is deleted
 //     (SQS keeps it for the 5-minute window): Deduplication;
 //   - a FIFO message is deleted with a receipt whose visibility timeout
-//     passed (SQS refuses it as expired): StaleReceiptDeletes.
+//     passed (SQS refuses it as expired): StaleReceiptDeletes;
+//   - a SendMessageBatch entry's AWSTraceHeader is dropped (moto keeps it
+//     only from SendMessage), so the trace header is tested on the local
+//     endpoint and against a fake of the SDK's interface.
 package awssqs
