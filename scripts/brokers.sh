@@ -52,7 +52,7 @@ AMQ_MQTT_PORT=1884
 MOSQ_PORT=1883
 
 ALL_BROKERS=(rabbitmq activemq mosquitto)
-PACKAGES=(rabbitmq-server activemq libmqtt-client-java mosquitto mosquitto-clients awscli)
+PACKAGES=(rabbitmq-server activemq libmqtt-client-java mosquitto mosquitto-clients awscli curl)
 AMQ_TEMPLATE=/etc/activemq/instances-available/main/activemq.xml
 AMQ_HOME=/usr/share/activemq
 # fusesource MQTT classes that Debian's activemq-mqtt needs but does not depend on.

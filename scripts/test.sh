@@ -114,6 +114,9 @@ step "examples"
 go run ./examples/quickstart >/dev/null
 echo "examples/quickstart ran"
 
+step "examples on the local AWS endpoint (postroom serve)"
+bash scripts/examples-aws.sh
+
 echo
 echo "all checks passed; the test log is $log"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
