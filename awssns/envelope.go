@@ -1,14 +1,9 @@
 package awssns
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"strings"
-	"time"
 
-	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/snsmsg"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -22,22 +17,22 @@ type Envelope struct {
 	TopicARN          string                       `json:"TopicArn"`
 	Subject           string                       `json:"Subject,omitempty"`
 	Message           string                       `json:"Message"`
+	SubscribeURL      string                       `json:"SubscribeURL,omitempty"`
 	Timestamp         string                       `json:"Timestamp"`
 	SequenceNumber    string                       `json:"SequenceNumber,omitempty"`
 	SignatureVersion  string                       `json:"SignatureVersion,omitempty"`
 	Signature         string                       `json:"Signature,omitempty"`
 	SigningCertURL    string                       `json:"SigningCertURL,omitempty"`
-	SubscribeURL      string                       `json:"SubscribeURL,omitempty"`
 	UnsubscribeURL    string                       `json:"UnsubscribeURL,omitempty"`
 	MessageAttributes map[string]EnvelopeAttribute `json:"MessageAttributes,omitempty"`
 }
 
 // EnvelopeAttribute is a message attribute in an envelope: its value as a
 // string, base64 for Binary.
-type EnvelopeAttribute struct {
-	Type  string `json:"Type"`
-	Value string `json:"Value"`
-}
+type EnvelopeAttribute = snsmsg.Attribute
+
+// inner returns e as the shared envelope type, which has the same fields.
+func (e *Envelope) inner() *snsmsg.Envelope { return (*snsmsg.Envelope)(e) }
 
 // ParseEnvelope returns the envelope body holds, and false when body is not
 // one: a JSON object whose Type is Notification, SubscriptionConfirmation
@@ -45,70 +40,17 @@ type EnvelopeAttribute struct {
 // Timestamp in RFC 3339 form and a Message string. A raw JSON body that
 // merely has some of these fields is not taken for an envelope.
 func ParseEnvelope(body []byte) (*Envelope, bool) {
-	body = bytes.TrimSpace(body)
-	if len(body) < 2 || body[0] != '{' {
-		return nil, false
-	}
-	var probe map[string]json.RawMessage
-	if json.Unmarshal(body, &probe) != nil {
-		return nil, false
-	}
-	for _, k := range []string{"Type", "MessageId", "TopicArn", "Timestamp", "Message"} {
-		v, ok := probe[k]
-		if !ok || len(v) == 0 || v[0] != '"' {
-			return nil, false
-		}
-	}
-	var e Envelope
-	if json.Unmarshal(body, &e) != nil {
-		return nil, false
-	}
-	switch e.Type {
-	case "Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation":
-	default:
-		return nil, false
-	}
-	if e.MessageID == "" || !isTopicARN(e.TopicARN) {
-		return nil, false
-	}
-	if _, err := time.Parse(time.RFC3339, e.Timestamp); err != nil {
-		return nil, false
-	}
-	for _, a := range e.MessageAttributes {
-		if a.Type == "" {
-			return nil, false
-		}
-	}
-	return &e, true
+	e, ok := snsmsg.Parse(body)
+	return (*Envelope)(e), ok
 }
 
 // isTopicARN reports whether s looks like arn:<partition>:sns:<region>:<account>:<name>.
-func isTopicARN(s string) bool {
-	p := strings.Split(s, ":")
-	return len(p) == 6 && p[0] == "arn" && p[1] != "" && p[2] == "sns" && p[3] != "" && p[4] != "" && p[5] != ""
-}
+func isTopicARN(s string) bool { return snsmsg.IsTopicARN(s) }
 
 // Attributes returns the envelope's message attributes typed, Binary ones
 // decoded from base64.
 func (e *Envelope) Attributes() (queue.Attributes, error) {
-	if len(e.MessageAttributes) == 0 {
-		return nil, nil
-	}
-	out := make(queue.Attributes, len(e.MessageAttributes))
-	for name, a := range e.MessageAttributes {
-		at := queue.Attribute{Type: a.Type}
-		if at.BaseType() == queue.TypeBinary {
-			b, err := base64.StdEncoding.DecodeString(a.Value)
-			if err != nil {
-				return nil, &postroom.Error{Pkg: pkgName, Op: "unwrap", Message: "attribute " + name + " is not base64", Kind: postroom.ErrInvalid, Err: err}
-			}
-			at.Binary = b
-		} else {
-			at.Value = a.Value
-		}
-		out[name] = at
-	}
-	return out, nil
+	return snsmsg.Attributes(pkgName, e.inner())
 }
 
 // UnwrapOptions tune [Unwrap].
