@@ -469,21 +469,8 @@ func (s *subscription) deadLetter(n *notification, why string) {
 	if s.opts.DeadLetter == nil {
 		return
 	}
-	attrs := n.attrs.Clone()
-	if attrs == nil {
-		attrs = queue.Attributes{}
-	}
-	if len(attrs) < 10 {
-		attrs["ErrorMessage"] = queue.String(why)
-	}
-	m := &queue.Message{Body: n.envelope(s.arn), Attributes: attrs}
-	if len(attrs) > 10 {
-		m.Attributes = nil
-	}
-	if s.queue != nil && s.queue.fifo || strings.HasSuffix(s.qarn, ".fifo") {
-		m.GroupID, m.DeduplicationID = n.groupID, n.dedupID
-	}
-	_ = s.opts.DeadLetter.Send(context.Background(), m) // nowhere left to report to
+	fifo := s.queue != nil && s.queue.fifo || strings.HasSuffix(s.qarn, ".fifo")
+	deadLetterTo(s.opts.DeadLetter, n, s.arn, why, fifo)
 }
 
 // stringArray reports whether v is a JSON array of strings, numbers,

@@ -71,7 +71,7 @@ type Topic struct {
 	dedupI map[string]string
 	admin  topicAdmin // attributes, tags, endpoint subscriptions: topic_admin.go
 
-	funcs sync.WaitGroup // function invocations and their retries
+	funcs sync.WaitGroup // function invocations, HTTP deliveries, and their retries
 	stop  chan struct{}  // closed by Close: pending retries give up
 }
 
@@ -145,9 +145,10 @@ func (t *Topic) ARN() string { return t.arn }
 func (t *Topic) World() *World { return t.world }
 
 // Close closes the topic: later publishes fail with an error matching
-// postroom.ErrClosed, pending function retries give up (their messages go to
-// the subscription's dead-letter queue), and Close waits for function
-// invocations in progress. Subscribed queues stay open.
+// postroom.ErrClosed, pending function and HTTP retries give up (their
+// messages go to the subscription's dead-letter queue), requests to HTTP
+// endpoints are canceled, and Close waits for function invocations and
+// HTTP deliveries in progress. Subscribed queues stay open.
 func (t *Topic) Close() error {
 	t.mu.Lock()
 	if t.closed {
@@ -191,6 +192,7 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 		return &postroom.Error{Pkg: "memory", Op: "publish", Kind: postroom.ErrClosed}
 	}
 	subs := t.subs // copy on write: never modified in place
+	eps := t.endpointTargets()
 	var out []*notification
 	for i, m := range msgs {
 		if errs != nil && errs[i] != nil {
@@ -221,6 +223,9 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	for _, n := range out {
 		for _, s := range subs {
 			s.deliver(n)
+		}
+		for _, et := range eps {
+			t.deliverEndpoint(et, n)
 		}
 	}
 	return postroom.NewBatchError("memory", errs)

@@ -9,8 +9,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/eventbus/pattern"
+	"github.com/postroom/postroom/internal/snsmsg"
 
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
@@ -28,15 +31,21 @@ type topicAdmin struct {
 	tokens   map[string]*endpointSub      // confirmation token → pending record
 }
 
-// endpointSub is a subscription to an endpoint that memory does not deliver
-// to: SNS's record of it, pending confirmation until confirmed.
+// endpointSub is a subscription to an endpoint outside the world: an
+// http/https URL that receives POSTs (sns_http.go), or an e-mail address
+// or phone number whose messages go to the world's outbox. It is pending
+// until confirmed.
 type endpointSub struct {
-	arn       string
-	protocol  string
-	endpoint  string
-	token     string
-	confirmed bool
-	attrs     map[string]string
+	arn        string
+	protocol   string
+	endpoint   string
+	token      string
+	confirmed  bool
+	attrs      map[string]string // copy on write: replaced, never modified in place
+	filter     *pattern.Pattern  // compiled from attrs' FilterPolicy, or nil
+	deadLetter queue.Sender      // set by SetSubscriptionAttribute's caller, or nil: RedrivePolicy's ARN is resolved
+	sem        chan struct{}     // bounds the POSTs in flight
+	gone       atomic.Bool       // unsubscribed: retries stop
 }
 
 // SNS's tag limits.
@@ -214,11 +223,17 @@ func (t *Topic) Untag(keys ...string) {
 	}
 }
 
-// SubscribeEndpoint records a subscription to an endpoint the memory topic
-// does not deliver to: protocol "http", "https", "email", "email-json" or
-// "sms". An SMS subscription is confirmed at once; the others stay pending
-// until ConfirmSubscription with the token returned. attrs are kept as the
-// subscription's attributes (a FilterPolicy is checked).
+// SubscribeEndpoint subscribes an endpoint outside the world: protocol
+// "http", "https", "email", "email-json" or "sms". An SMS subscription is
+// confirmed at once; the others stay pending until ConfirmSubscription with
+// the token returned (or a GET of the SubscribeURL, see World.SNSHandler).
+// An http/https endpoint is sent SNS's SubscriptionConfirmation POST, and
+// once confirmed a Notification POST per admitted message, with SNS's
+// headers, signature, delivery policy and dead-letter queue; e-mail and
+// SMS messages go to the world's outbox (World.Outbox). attrs are kept as
+// the subscription's attributes: FilterPolicy, FilterPolicyScope,
+// RawMessageDelivery, RedrivePolicy (its queue is found by ARN in the
+// world), DeliveryPolicy.
 func (t *Topic) SubscribeEndpoint(protocol, endpoint string, attrs map[string]string) (SubscriptionInfo, string, error) {
 	const op = "subscribe"
 	confirm, ok := endpointProtocols[protocol]
@@ -231,8 +246,8 @@ func (t *Topic) SubscribeEndpoint(protocol, endpoint string, attrs map[string]st
 	if err := checkEndpoint(protocol, endpoint); err != nil {
 		return SubscriptionInfo{}, "", err
 	}
+	probe := &subscription{}
 	if p := attrs["FilterPolicy"]; p != "" {
-		probe := &subscription{}
 		if err := probe.setFilter(p, scopeOf(attrs["FilterPolicyScope"])); err != nil {
 			return SubscriptionInfo{}, "", err
 		}
@@ -242,9 +257,13 @@ func (t *Topic) SubscribeEndpoint(protocol, endpoint string, attrs map[string]st
 	if t.closed {
 		return SubscriptionInfo{}, "", &postroom.Error{Pkg: "memory", Op: op, Kind: postroom.ErrClosed}
 	}
-	// Subscribing an endpoint again returns its subscription.
+	// Subscribing an endpoint again returns its subscription, asking a
+	// pending one to confirm again.
 	for _, e := range t.admin.endpoint {
 		if e.protocol == protocol && e.endpoint == endpoint {
+			if !e.confirmed {
+				t.askConfirmation(e)
+			}
 			return t.endpointInfo(e), e.token, nil
 		}
 	}
@@ -255,6 +274,8 @@ func (t *Topic) SubscribeEndpoint(protocol, endpoint string, attrs map[string]st
 		endpoint:  endpoint,
 		confirmed: !confirm,
 		attrs:     maps.Clone(attrs),
+		filter:    probe.filter.Load(),
+		sem:       make(chan struct{}, maxPostsInFlight),
 	}
 	if confirm {
 		var b [32]byte
@@ -266,7 +287,31 @@ func (t *Topic) SubscribeEndpoint(protocol, endpoint string, attrs map[string]st
 		t.admin.tokens[e.token] = e
 	}
 	t.admin.endpoint = append(t.admin.endpoint, e)
+	if confirm {
+		t.askConfirmation(e)
+	}
 	return t.endpointInfo(e), e.token, nil
+}
+
+// target returns e as a delivery sees it now. Callers hold t.mu.
+func (t *Topic) target(e *endpointSub) endpointTarget {
+	return endpointTarget{e: e, attrs: e.attrs, filter: e.filter, sigVersion: t.admin.attrs["SignatureVersion"], topicPol: t.admin.attrs["DeliveryPolicy"]}
+}
+
+// askConfirmation sends an http/https endpoint its SubscriptionConfirmation
+// and puts an e-mail's in the outbox. Callers hold t.mu.
+func (t *Topic) askConfirmation(e *endpointSub) {
+	switch e.protocol {
+	case "http", "https":
+		t.startPost(&post{topic: t, target: t.target(e), typ: snsmsg.TypeSubscriptionConfirmation, token: e.token})
+	case "email", "email-json":
+		et, token := t.target(e), e.token
+		t.funcs.Add(1)
+		go func() { // signing may make the world's key: not under t.mu
+			defer t.funcs.Done()
+			t.world.sns.recordConfirmation(t, et, token)
+		}()
+	}
 }
 
 func checkEndpoint(protocol, endpoint string) error {
@@ -296,6 +341,10 @@ func (t *Topic) ConfirmSubscription(token string) (string, error) {
 		return "", snsInvalid("confirmsubscription", "Invalid token")
 	}
 	e.confirmed = true
+	if e.gone.Load() { // the SubscribeURL of an UnsubscribeConfirmation restores it
+		e.gone.Store(false)
+		t.admin.endpoint = append(t.admin.endpoint, e)
+	}
 	return e.arn, nil
 }
 
@@ -411,8 +460,19 @@ func (t *Topic) UnsubscribeARN(arn string) error {
 		}
 		e := t.admin.endpoint[i]
 		delete(t.admin.tokens, e.token)
-		t.admin.endpoint = slices.Delete(t.admin.endpoint, i, i+1)
+		t.admin.endpoint = slices.Delete(slices.Clone(t.admin.endpoint), i, i+1)
 		t.admin.deleted++
+		e.gone.Store(true)
+		if (e.protocol == "http" || e.protocol == "https") && e.confirmed && !t.closed {
+			var b [32]byte
+			_, _ = rand.Read(b[:])
+			token := hex.EncodeToString(b[:])
+			if t.admin.tokens == nil {
+				t.admin.tokens = make(map[string]*endpointSub)
+			}
+			t.admin.tokens[token] = e
+			t.startPost(&post{topic: t, target: t.target(e), typ: snsmsg.TypeUnsubscribeConfirmation, token: token})
+		}
 		return nil
 	}
 	t.admin.deleted++
@@ -462,12 +522,20 @@ func (t *Topic) SetSubscriptionAttribute(arn, name, value string, deadLetter que
 			attrs = make(map[string]string)
 		}
 		attrs[name] = value
+		probe := &subscription{}
 		if p := attrs["FilterPolicy"]; p != "" {
-			if err := (&subscription{}).setFilter(p, scopeOf(attrs["FilterPolicyScope"])); err != nil {
+			if err := probe.setFilter(p, scopeOf(attrs["FilterPolicyScope"])); err != nil {
 				return err
 			}
 		}
 		e.attrs = attrs
+		e.filter = probe.filter.Load()
+		if name == "RedrivePolicy" {
+			e.deadLetter = deadLetter
+			if value == "" {
+				e.deadLetter = nil
+			}
+		}
 		return nil
 	}
 	s := t.subByARN(arn)

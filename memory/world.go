@@ -2,7 +2,9 @@ package memory
 
 import (
 	"context"
+	"crypto/rsa"
 	"fmt"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -30,6 +32,20 @@ type WorldOptions struct {
 	// in queue URLs: "http://127.0.0.1:4566" gives
 	// "http://127.0.0.1:4566/<account>/<name>".
 	QueueURLBase string
+
+	// SNS's deliveries to http/https subscriptions (sns_http.go).
+
+	// HTTPClient posts to http/https subscriptions; nil means a client
+	// with SNS's 15-second timeout.
+	HTTPClient *http.Client
+	// SNSURLBase, when set, replaces "https://sns.<region>.amazonaws.com"
+	// in the SigningCertURL, SubscribeURL and UnsubscribeURL of messages
+	// to http/https subscriptions: the address of a server that serves
+	// World.SNSHandler (as the local endpoint does).
+	SNSURLBase string
+	// SigningKey signs messages to http/https subscriptions; nil makes an
+	// RSA 2048 key at the first one. The certificate is made from it.
+	SigningKey *rsa.PrivateKey
 }
 
 // World holds the memory queues, topics and buses of one AWS account in
@@ -43,7 +59,8 @@ type WorldOptions struct {
 // NewBus make each resource in a new world of its own.
 type World struct {
 	account, region string
-	queueURLBase    string // "https://sqs.<region>.amazonaws.com" or WorldOptions.QueueURLBase
+	queueURLBase    string        // "https://sqs.<region>.amazonaws.com" or WorldOptions.QueueURLBase
+	sns             *snsEndpoints // deliveries to http/https, e-mail and SMS: sns_http.go
 
 	mu     sync.Mutex // guards everything below
 	closed bool
@@ -72,6 +89,7 @@ func NewWorld(opts WorldOptions) *World {
 	if w.queueURLBase == "" {
 		w.queueURLBase = "https://sqs." + w.region + ".amazonaws.com"
 	}
+	w.sns = newSNSEndpoints(w, opts)
 	return w
 }
 
