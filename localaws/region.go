@@ -26,8 +26,9 @@ type queueMeta struct {
 	attrs             map[string]string // RedriveAllowPolicy, Policy, KMS and throughput settings
 }
 
-func newRegion(name, account string) *region {
-	return &region{name: name, world: memory.NewWorld(memory.WorldOptions{AccountID: account, Region: name}), meta: make(map[string]*queueMeta)}
+func newRegion(name, account string, opts memory.WorldOptions) *region {
+	opts.AccountID, opts.Region = account, name
+	return &region{name: name, world: memory.NewWorld(opts), meta: make(map[string]*queueMeta)}
 }
 
 func (r *region) close() {

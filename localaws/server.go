@@ -25,6 +25,19 @@
 // (http://127.0.0.1:4566/000000000000/orders) and resolved by their last
 // two path segments whatever their host, so URLs minted under another host
 // name keep working; a host of the form sqs.<region>.… names the region.
+//
+// # SNS HTTP/S subscriptions
+//
+// Topics post to http and https subscriptions as SNS does (see package
+// memory): a SubscriptionConfirmation, then signed notifications, retried
+// by the delivery policy and dead-lettered by the redrive policy. Their
+// SigningCertURL, SubscribeURL and UnsubscribeURL are under
+// Options.BaseURL, and the server answers them: a GET of the certificate's
+// path returns it (a self-signed certificate per region), and the unsigned
+// GETs of ConfirmSubscription and Unsubscribe links act as on SNS, in the
+// region their ARN names. A receiver such as package snshttp verifies
+// these messages when it allows the server's host; serve over TLS for it,
+// as it fetches certificates over https only.
 package localaws
 
 import (
@@ -39,6 +52,7 @@ import (
 	"github.com/postroom/postroom/localaws/internal/awsreq"
 	"github.com/postroom/postroom/localaws/internal/eventsapi"
 	"github.com/postroom/postroom/localaws/internal/snsapi"
+	"github.com/postroom/postroom/memory"
 )
 
 // DefaultAccountID is the account of every resource unless
@@ -57,12 +71,22 @@ type Options struct {
 	// Logger receives a debug line per request and a warning per failed
 	// one; nil logs nothing.
 	Logger *slog.Logger
+	// BaseURL is the address clients reach the server at, such as
+	// "http://127.0.0.1:4566": SNS messages to http/https subscriptions
+	// name their signing certificate, SubscribeURL and UnsubscribeURL
+	// under it. "" leaves SNS's own hosts in those URLs, which nothing
+	// serves.
+	BaseURL string
+	// HTTPClient posts SNS messages to http/https subscriptions; nil means
+	// a client with SNS's 15-second timeout.
+	HTTPClient *http.Client
 }
 
 // Server is the local AWS endpoint, an http.Handler. Make one with New; it
 // is safe for concurrent use.
 type Server struct {
 	account  string
+	world    memory.WorldOptions // the options of each region's world, but its account and region
 	verifier *awsreq.Verifier
 	log      *slog.Logger
 	ctx      context.Context // canceled by Close
@@ -76,6 +100,7 @@ type Server struct {
 func New(opts Options) *Server {
 	s := &Server{
 		account: opts.AccountID,
+		world:   memory.WorldOptions{SNSURLBase: opts.BaseURL, HTTPClient: opts.HTTPClient},
 		log:     opts.Logger,
 		regions: make(map[string]*region),
 	}
@@ -114,7 +139,7 @@ func (s *Server) region(name string) *region {
 	defer s.mu.Unlock()
 	r := s.regions[name]
 	if r == nil {
-		r = newRegion(name, s.account)
+		r = newRegion(name, s.account, s.world)
 		s.regions[name] = r
 	}
 	return r
@@ -141,6 +166,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	form := awsreq.IsForm(r.Header.Get("Content-Type")) ||
 		(r.Method == http.MethodGet && r.URL.Query().Get("Action") != "")
+	if r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, ".pem") {
+		s.serveSigningCert(w, r)
+		return
+	}
 	if r.Method == http.MethodGet && target == "" && !form {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("postroom local AWS endpoint: SQS, SNS, EventBridge\n"))
@@ -162,6 +191,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		fail(&awsreq.Error{Code: "RequestEntityTooLarge", Status: http.StatusRequestEntityTooLarge,
 			Message: "Request body is larger than the endpoint accepts."})
+		return
+	}
+	if region, ok := snsLink(r); ok {
+		// SNS's SubscribeURL and UnsubscribeURL are unsigned GETs; they
+		// name the topic or subscription, and so the region.
+		rc.region = region
+		rc.protocol, rc.action = "sns-query", r.URL.Query().Get("Action")
+		snsapi.Serve(r.Context(), w, r, r.URL.Query(), s.region(region).world, region, s.account)
 		return
 	}
 	if s.verifier != nil {

@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 
@@ -28,11 +29,17 @@ func (s *Server) AWSConfig(url string) aws.Config {
 
 // NewTestServer starts a Server with opts on a local httptest server,
 // closes both when the test ends, and returns the server with a client
-// configuration pointed at it.
+// configuration pointed at it. An empty opts.BaseURL becomes the test
+// server's URL.
 func NewTestServer(t testing.TB, opts Options) (*Server, aws.Config) {
 	t.Helper()
-	s := New(opts)
-	hs := httptest.NewServer(s)
+	var s *Server
+	hs := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { s.ServeHTTP(w, r) }))
+	if opts.BaseURL == "" {
+		opts.BaseURL = "http://" + hs.Listener.Addr().String()
+	}
+	s = New(opts)
+	hs.Start()
 	t.Cleanup(func() {
 		_ = s.Close()
 		hs.Close()

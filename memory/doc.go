@@ -4,8 +4,9 @@
 //
 //   - [Queue]: Amazon SQS, standard and FIFO;
 //   - [Topic]: Amazon SNS, standard and FIFO, fanning out into queues
-//     ([Topic.SubscribeQueue]) and functions ([Topic.SubscribeFunc]) with
-//     filter policies, the SNS JSON envelope or raw delivery;
+//     ([Topic.SubscribeQueue]), functions ([Topic.SubscribeFunc]) and
+//     HTTP/S endpoints ([Topic.SubscribeEndpoint]) with filter policies,
+//     the SNS JSON envelope or raw delivery;
 //   - [Bus]: an Amazon EventBridge bus with rules, event patterns, targets,
 //     input transformers, archives and replay;
 //   - [Broker]: a broker that vends queues and topics, for code written
@@ -92,6 +93,29 @@
 // bus, retried on error (two retries after 1 and 2 minutes for a topic, as
 // Lambda's asynchronous invocations; a bus follows its target's retry
 // policy), then dead-lettered. Close waits for them.
+//
+// # HTTP/S, e-mail and SMS subscriptions
+//
+// An http or https subscription ([Topic.SubscribeEndpoint]) is posted
+// SNS's SubscriptionConfirmation (with its Token and SubscribeURL) and stays
+// pending until [Topic.ConfirmSubscription] or a GET of the SubscribeURL
+// (served by [World.SNSHandler]); then each admitted message is posted as a
+// Notification with SNS's headers (x-amz-sns-message-type, -message-id,
+// -topic-arn, -subscription-arn; Content-Type text/plain; charset=UTF-8),
+// signed with SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA, the
+// topic's SignatureVersion attribute) by a key of the world's, whose
+// self-signed certificate is at the messages' SigningCertURL
+// ([World.SigningCertificate]). RawMessageDelivery posts the message
+// alone. Posts run in goroutines of the topic's, at most 8 at a time per
+// subscription, off the publish path. An answer from 200 to 499 ends a
+// delivery; a 5xx, a failed connection or 15 seconds without an answer is
+// retried as the delivery policy says (SNS's default: three retries 20
+// seconds apart; a subscription's or topic's DeliveryPolicy with its four
+// phases, without SNS's jitter), then the message goes to the queue of the
+// subscription's RedrivePolicy. Unsubscribing posts an
+// UnsubscribeConfirmation. WorldOptions set the HTTP client, the base of
+// the URLs in messages and the signing key. E-mail, email-json and SMS
+// subscriptions send nothing: what they would send is in [World.Outbox].
 //
 // # Limits
 //

@@ -121,9 +121,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	srv := localaws.New(localaws.Options{AccountID: *account, AccessKey: *key, SecretKey: *secret, Logger: logger})
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	url := "http://" + ln.Addr().String()
+	srv := localaws.New(localaws.Options{AccountID: *account, AccessKey: *key, SecretKey: *secret, Logger: logger, BaseURL: url})
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	envKey, envSecret := "test", "test"
 	if *key != "" {
 		envKey, envSecret = *key, *secret

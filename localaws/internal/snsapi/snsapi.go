@@ -3,8 +3,10 @@
 //
 // Subscriptions of protocol sqs name a queue of the world by ARN and are
 // delivered to through package memory, with SNS's JSON envelope or raw.
-// Subscriptions to http, https, email, email-json and sms endpoints are
-// kept as records (pending confirmation, except sms) and receive nothing.
+// Subscriptions to http and https endpoints get SNS's signed
+// SubscriptionConfirmation, Notification and UnsubscribeConfirmation POSTs
+// through package memory; email, email-json and sms subscriptions (pending
+// confirmation, except sms) go to the world's outbox and nothing is sent.
 // Errors are Query ErrorResponse documents with SNS's codes and HTTP
 // statuses.
 package snsapi
