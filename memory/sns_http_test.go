@@ -421,3 +421,84 @@ func TestSNSHandlerServesCertificateAndActions(t *testing.T) {
 	_, ok := topic.SubscriptionInfo(info.ARN)
 	assert.False(t, ok)
 }
+
+func TestHTTPTopicDeliveryPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		topic    string
+		sub      string
+		attempts int
+		last     time.Duration
+	}{
+		{name: "topic default", topic: `{"http":{"defaultHealthyRetryPolicy":{"numRetries":1,"minDelayTarget":5,"maxDelayTarget":5}}}`,
+			attempts: 2, last: 5 * time.Second},
+		{name: "subscription overrides", topic: `{"http":{"defaultHealthyRetryPolicy":{"numRetries":1,"minDelayTarget":5,"maxDelayTarget":5}}}`,
+			sub: `{"healthyRetryPolicy":{"numRetries":2,"minDelayTarget":1,"maxDelayTarget":1}}`, attempts: 3, last: 2 * time.Second},
+		{name: "overrides disabled", topic: `{"http":{"defaultHealthyRetryPolicy":{"numRetries":1,"minDelayTarget":5,"maxDelayTarget":5},"disableSubscriptionOverrides":true}}`,
+			sub: `{"healthyRetryPolicy":{"numRetries":2,"minDelayTarget":1,"maxDelayTarget":1}}`, attempts: 2, last: 5 * time.Second},
+		{name: "out of range falls back to SNS's default", sub: `{"healthyRetryPolicy":{"numRetries":2,"minDelayTarget":0,"maxDelayTarget":1}}`,
+			attempts: 4, last: 60 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				ep := &endpoint{status: http.StatusOK}
+				w, _ := snsWorld(t, ep)
+				topic, err := w.NewTopic("orders", memory.TopicOptions{})
+				require.NoError(t, err)
+				if tc.topic != "" {
+					require.NoError(t, topic.SetAttribute("DeliveryPolicy", tc.topic))
+				}
+				attrs := map[string]string{}
+				if tc.sub != "" {
+					attrs["DeliveryPolicy"] = tc.sub
+				}
+				_, token, err := topic.SubscribeEndpoint("http", "http://endpoint.test/", attrs)
+				require.NoError(t, err)
+				_, err = topic.ConfirmSubscription(token)
+				require.NoError(t, err)
+				synctest.Wait()
+				ep.mu.Lock()
+				ep.status, ep.got = http.StatusInternalServerError, nil
+				ep.mu.Unlock()
+				start := time.Now()
+				require.NoError(t, topic.Publish(context.Background(), &pubsub.Message{Body: []byte("x")}))
+				time.Sleep(time.Hour)
+				synctest.Wait()
+				reqs := ep.requests()
+				require.Len(t, reqs, tc.attempts)
+				assert.Equal(t, tc.last, reqs[len(reqs)-1].at.Sub(start))
+			})
+		})
+	}
+}
+
+func TestHTTPUnsubscribeCanBeUndone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ep := &endpoint{status: http.StatusOK}
+		w, _ := snsWorld(t, ep)
+		topic, err := w.NewTopic("orders", memory.TopicOptions{})
+		require.NoError(t, err)
+		info, token, err := topic.SubscribeEndpoint("http", "http://endpoint.test/", nil)
+		require.NoError(t, err)
+		_, err = topic.ConfirmSubscription(token)
+		require.NoError(t, err)
+		require.NoError(t, topic.UnsubscribeARN(info.ARN))
+		synctest.Wait()
+		reqs := ep.requests()
+		require.Len(t, reqs, 2)
+		var env map[string]string
+		require.NoError(t, json.Unmarshal([]byte(reqs[1].body), &env))
+		assert.Equal(t, "UnsubscribeConfirmation", env["Type"])
+		_, ok := topic.SubscriptionInfo(info.ARN)
+		require.False(t, ok)
+
+		u, err := url.Parse(env["SubscribeURL"])
+		require.NoError(t, err)
+		rec := httptest.NewRecorder()
+		w.SNSHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?"+u.RawQuery, nil))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		back, ok := topic.SubscriptionInfo(info.ARN)
+		require.True(t, ok, "the SubscribeURL of an UnsubscribeConfirmation restores the subscription")
+		assert.False(t, back.Pending)
+	})
+}

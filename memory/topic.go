@@ -193,6 +193,10 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	}
 	subs := t.subs // copy on write: never modified in place
 	eps := t.endpointTargets()
+	// Until the deliveries below have started their goroutines, Close
+	// waits: no goroutine starts after Close returned.
+	t.funcs.Add(1)
+	defer t.funcs.Done()
 	var out []*notification
 	for i, m := range msgs {
 		if errs != nil && errs[i] != nil {
