@@ -482,6 +482,7 @@ func TestHTTPUnsubscribeCanBeUndone(t *testing.T) {
 		require.NoError(t, err)
 		_, err = topic.ConfirmSubscription(token)
 		require.NoError(t, err)
+		synctest.Wait() // the confirmation request first
 		require.NoError(t, topic.UnsubscribeARN(info.ARN))
 		synctest.Wait()
 		reqs := ep.requests()
