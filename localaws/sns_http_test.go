@@ -182,3 +182,50 @@ func TestSNSHTTPDeliveryToReceiver(t *testing.T) {
 		return strings.Contains(p[len(p)-1], `"Type":"UnsubscribeConfirmation"`)
 	}, 10*time.Second, 20*time.Millisecond)
 }
+
+func TestSNSLinksAreServedUnsigned(t *testing.T) {
+	ctx := context.Background()
+	s, cfg := NewTestServer(t, Options{AccessKey: "AKIDLOCAL", SecretKey: "secret"})
+	cfg.Region = "eu-west-1"
+	snsc := sns.NewFromConfig(cfg)
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("alerts")})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(*topic.TopicArn, "arn:aws:sns:eu-west-1:"))
+	sub, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("email-json"),
+		Endpoint: aws.String("ops@example.com"), ReturnSubscriptionArn: true})
+	require.NoError(t, err)
+
+	world := s.region("eu-west-1").world
+	var confirm map[string]string
+	require.Eventually(t, func() bool { return len(world.Outbox()) == 1 }, 10*time.Second, 10*time.Millisecond)
+	require.NoError(t, json.Unmarshal([]byte(world.Outbox()[0].Body), &confirm))
+
+	// The SubscribeURL and the certificate are plain GETs, without a
+	// signature, though the server checks the signatures of API calls.
+	resp, err := http.Get(confirm["SubscribeURL"])
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	assert.Contains(t, string(body), *sub.SubscriptionArn)
+	attrs, err := snsc.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn})
+	require.NoError(t, err)
+	assert.Equal(t, "false", attrs.Attributes["PendingConfirmation"])
+
+	resp, err = http.Get(confirm["SigningCertURL"])
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.True(t, strings.HasPrefix(string(body), "-----BEGIN CERTIFICATE-----"))
+
+	resp, err = http.Get(strings.Replace(confirm["SigningCertURL"], "Service-", "Service-0", 1))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	resp, err = http.Get(strings.Replace(confirm["SubscribeURL"], "ConfirmSubscription", "ListTopics", 1))
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "other actions still need a signature")
+}

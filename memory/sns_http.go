@@ -1,6 +1,7 @@
 package memory
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -322,7 +323,7 @@ func (p *post) send(body []byte, header http.Header) error {
 		case <-done:
 		}
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.target.e.endpoint, strings.NewReader(string(body)))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.target.e.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
