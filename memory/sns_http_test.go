@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -501,5 +502,63 @@ func TestHTTPUnsubscribeCanBeUndone(t *testing.T) {
 		back, ok := topic.SubscriptionInfo(info.ARN)
 		require.True(t, ok, "the SubscribeURL of an UnsubscribeConfirmation restores the subscription")
 		assert.False(t, back.Pending)
+	})
+}
+
+func TestHTTPReceiverFailureRetriedThenDeadLettered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var calls int
+		var mu sync.Mutex
+		ep := &endpoint{}
+		w, client := snsWorld(t, ep)
+		recv, err := snshttp.New(func(ctx context.Context, d *queue.Delivery) error {
+			mu.Lock()
+			defer mu.Unlock()
+			calls++
+			if string(d.Body) == "fails" {
+				return errors.New("handler failed")
+			}
+			return nil
+		}, snshttp.Options{HTTPClient: client})
+		require.NoError(t, err)
+		ep.next = recv
+		dlq, err := w.NewQueue("dlq", memory.QueueOptions{})
+		require.NoError(t, err)
+		topic, err := w.NewTopic("orders", memory.TopicOptions{})
+		require.NoError(t, err)
+		_, _, err = topic.SubscribeEndpoint("http", "http://endpoint.test/", map[string]string{
+			"RedrivePolicy": `{"deadLetterTargetArn":"` + dlq.ARN() + `"}`})
+		require.NoError(t, err)
+		synctest.Wait()
+
+		require.NoError(t, topic.Publish(context.Background(), &pubsub.Message{Body: []byte("fails")}))
+		time.Sleep(time.Hour)
+		synctest.Wait()
+		mu.Lock()
+		assert.Equal(t, 4, calls, "the receiver answers 500 and SNS's retries reach the handler: they are not replays")
+		mu.Unlock()
+		ds, err := dlq.Receive(context.Background(), queue.ReceiveOptions{MaxMessages: 10})
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		assert.Contains(t, string(ds[0].Body), `"Message":"fails"`)
+
+		// A notification that went through, posted again as it was, and
+		// tampered with.
+		require.NoError(t, topic.Publish(context.Background(), &pubsub.Message{Body: []byte("works")}))
+		synctest.Wait()
+		reqs := ep.requests()
+		ok := reqs[len(reqs)-1]
+		repost := func(body string) int {
+			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+			req.Header = ok.header.Clone()
+			rec := httptest.NewRecorder()
+			recv.ServeHTTP(rec, req)
+			return rec.Code
+		}
+		assert.Equal(t, http.StatusConflict, repost(ok.body), "a replay")
+		assert.Equal(t, http.StatusForbidden, repost(strings.Replace(ok.body, `"Message":"works"`, `"Message":"forged"`, 1)), "a tampered message")
+		mu.Lock()
+		assert.Equal(t, 5, calls, "neither reached the handler")
+		mu.Unlock()
 	})
 }
