@@ -35,19 +35,6 @@ func connectError(tok *paho.ConnectToken) error {
 	return err
 }
 
-func errReceipt(op string, sentinel error, why string) error {
-	return fmt.Errorf("mqtt: %s: %w: %s", op, sentinel, why)
-}
-
-// ctxError is the error of an operation whose context ended: ctx's error,
-// with the last failure that kept it from completing.
-func ctxError(op string, err, last error) error {
-	if last != nil {
-		return fmt.Errorf("mqtt: %s: %w (last error: %v)", op, err, last)
-	}
-	return fmt.Errorf("mqtt: %s: %w", op, err)
-}
-
 // ek builds this package's errors: ek.Closed(op), ek.Unsupported(op, why),
 // ek.Errorf(postroom.ErrInvalid, op, …). Each one starts with "mqtt: ".
 const ek errkit.Pkg = "mqtt"

@@ -305,7 +305,7 @@ func (s *session) current(ctx context.Context, op string) (*link, error) {
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return nil, ctxError(op, ctx.Err(), last)
+			return nil, ek.Context(op, ctx.Err(), last)
 		}
 	}
 }
@@ -358,7 +358,7 @@ func (s *session) publish(ctx context.Context, op, topic string, payloads [][]by
 		l, err := s.current(ctx, op)
 		if err != nil {
 			if last != nil && ctx.Err() != nil {
-				return ctxError(op, ctx.Err(), last)
+				return ek.Context(op, ctx.Err(), last)
 			}
 			return err
 		}
@@ -379,7 +379,7 @@ func (s *session) publish(ctx context.Context, op, topic string, payloads [][]by
 			case <-tok.Done():
 			case <-l.lost:
 			case <-ctx.Done():
-				return ctxError(op, ctx.Err(), last)
+				return ek.Context(op, ctx.Err(), last)
 			}
 			if !isDone(tok) || tok.Error() != nil {
 				if isDone(tok) {
@@ -402,7 +402,7 @@ func (s *session) publish(ctx context.Context, op, topic string, payloads [][]by
 				t.Stop()
 			case <-ctx.Done():
 				t.Stop()
-				return ctxError(op, ctx.Err(), last)
+				return ek.Context(op, ctx.Err(), last)
 			}
 		}
 	}

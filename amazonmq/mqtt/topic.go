@@ -45,9 +45,9 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	case t.closed.Load():
 		return ek.Closed(op)
 	case len(msgs) == 0:
-		return errReceipt(op, postroom.ErrTooManyEntries, "no messages")
+		return ek.Reason(op, postroom.ErrTooManyEntries, "no messages")
 	case len(msgs) > MaxBatch:
-		return errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
+		return ek.Reason(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
 	}
 	if err := checkTopic(op, t.name); err != nil {
 		return err
@@ -304,9 +304,9 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	}
 	switch {
 	case len(ds) == 0:
-		return errReceipt(op, postroom.ErrTooManyEntries, "no deliveries")
+		return ek.Reason(op, postroom.ErrTooManyEntries, "no deliveries")
 	case len(ds) > MaxBatch:
-		return errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
+		return ek.Reason(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
 	}
 	errs := make([]error, len(ds))
 	acks := make([]paho.Message, 0, len(ds))
@@ -318,10 +318,10 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 		}
 		switch {
 		case e == nil:
-			errs[i] = errReceipt(op, postroom.ErrReceiptInvalid, "the receipt is not of this subscription, or its message was acked already")
+			errs[i] = ek.Reason(op, postroom.ErrReceiptInvalid, "the receipt is not of this subscription, or its message was acked already")
 		case !e.l.alive():
 			delete(sub.inflight, d.Receipt)
-			errs[i] = errReceipt(op, postroom.ErrReceiptExpired, "the connection that delivered the message was lost")
+			errs[i] = ek.Reason(op, postroom.ErrReceiptExpired, "the connection that delivered the message was lost")
 		default:
 			delete(sub.inflight, d.Receipt)
 			acks = append(acks, e.m)
@@ -378,7 +378,7 @@ func (sub *Subscription) Unsubscribe(ctx context.Context) error {
 			err = tok.Error()
 		case <-l.lost:
 		case <-ctx.Done():
-			err = ctxError(op, ctx.Err(), nil)
+			err = ek.Context(op, ctx.Err(), nil)
 		}
 	}
 	sub.s.close()

@@ -352,7 +352,7 @@ func (b *Broker) current(ctx context.Context, op string) (*conn, error) {
 		select {
 		case <-changed:
 		case <-ctx.Done():
-			return nil, ctxError(op, ctx.Err(), last)
+			return nil, ek.Context(op, ctx.Err(), last)
 		}
 	}
 }
@@ -370,7 +370,7 @@ func (b *Broker) subscribe(ctx context.Context, r *receiver) error {
 			return err
 		}
 		if ctx.Err() != nil {
-			return ctxError("subscribe", ctx.Err(), err)
+			return ek.Context("subscribe", ctx.Err(), err)
 		}
 	}
 }
@@ -388,7 +388,7 @@ func (b *Broker) send(ctx context.Context, op string, frames []*frame.Frame) ([]
 		c, err := b.current(ctx, op)
 		if err != nil {
 			if last != nil && ctx.Err() != nil {
-				return nil, ctxError(op, ctx.Err(), last)
+				return nil, ek.Context(op, ctx.Err(), last)
 			}
 			return nil, err
 		}
@@ -413,7 +413,7 @@ func (b *Broker) send(ctx context.Context, op string, frames []*frame.Frame) ([]
 				kind = opEach
 			}
 		case ctx.Err() != nil:
-			return nil, ctxError(op, ctx.Err(), last)
+			return nil, ek.Context(op, ctx.Err(), last)
 		default:
 			return nil, err // the broker refused the transaction
 		}

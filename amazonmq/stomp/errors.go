@@ -2,7 +2,6 @@ package stomp
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/postroom/postroom/internal/errkit"
@@ -71,19 +70,6 @@ func frameError(op string, f *frame.Frame) error {
 		msg = "the broker sent an ERROR frame"
 	}
 	return &postroom.Error{Pkg: "stomp", Op: op, Code: code, Message: msg, Kind: sentinel, Err: gostomp.Error{Message: msg, Frame: f}}
-}
-
-func errReceipt(op string, sentinel error, why string) error {
-	return fmt.Errorf("stomp: %s: %w: %s", op, sentinel, why)
-}
-
-// ctxError is the error of an operation whose context ended: ctx's error,
-// with the last failure that kept it from completing.
-func ctxError(op string, err, last error) error {
-	if last != nil {
-		return fmt.Errorf("stomp: %s: %w (last error: %v)", op, err, last)
-	}
-	return fmt.Errorf("stomp: %s: %w", op, err)
 }
 
 // ek builds this package's errors: ek.Closed(op), ek.Unsupported(op, why),

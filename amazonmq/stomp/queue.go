@@ -160,9 +160,9 @@ func (q *Queue) shutdown() {
 func (b *Broker) sendMessages(ctx context.Context, op, dest string, ms []outMessage) error {
 	switch {
 	case len(ms) == 0:
-		return errReceipt(op, postroom.ErrTooManyEntries, "no messages")
+		return ek.Reason(op, postroom.ErrTooManyEntries, "no messages")
 	case len(ms) > MaxBatch:
-		return errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
+		return ek.Reason(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" messages")
 	}
 	errs := make([]error, len(ms))
 	frames := make([]*frame.Frame, 0, len(ms))

@@ -270,9 +270,9 @@ func (r *receiver) handOut(e *entry, now time.Time) *queue.Delivery {
 func (r *receiver) settling(op string, ds []*queue.Delivery) (entries []*entry, errs []error, err error) {
 	switch {
 	case len(ds) == 0:
-		return nil, nil, errReceipt(op, postroom.ErrTooManyEntries, "no deliveries")
+		return nil, nil, ek.Reason(op, postroom.ErrTooManyEntries, "no deliveries")
 	case len(ds) > MaxBatch:
-		return nil, nil, errReceipt(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
+		return nil, nil, ek.Reason(op, postroom.ErrTooManyEntries, "more than "+strconv.Itoa(MaxBatch)+" deliveries")
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -288,10 +288,10 @@ func (r *receiver) settling(op string, ds []*queue.Delivery) (entries []*entry, 
 		}
 		switch {
 		case e == nil:
-			errs[i] = errReceipt(op, postroom.ErrReceiptInvalid, "the receipt is not of this receiver, or its message was settled already")
+			errs[i] = ek.Reason(op, postroom.ErrReceiptInvalid, "the receipt is not of this receiver, or its message was settled already")
 		case !e.c.alive():
 			delete(r.inflight, d.Receipt)
-			errs[i] = errReceipt(op, postroom.ErrReceiptExpired, "the connection that delivered the message was lost; the broker delivers it again")
+			errs[i] = ek.Reason(op, postroom.ErrReceiptExpired, "the connection that delivered the message was lost; the broker delivers it again")
 		default:
 			delete(r.inflight, d.Receipt)
 			entries[i] = e
@@ -324,9 +324,9 @@ func (r *receiver) settle(ctx context.Context, op string, kind opKind, entries [
 		}
 		switch {
 		case errors.Is(err, errLost):
-			err = errReceipt(op, postroom.ErrReceiptExpired, "the connection was lost before the broker confirmed; the broker delivers the message again unless it took the "+op)
+			err = ek.Reason(op, postroom.ErrReceiptExpired, "the connection was lost before the broker confirmed; the broker delivers the message again unless it took the "+op)
 		case ctx.Err() != nil:
-			return ctxError(op, ctx.Err(), nil)
+			return ek.Context(op, ctx.Err(), nil)
 		}
 		for _, i := range idx {
 			errs[i] = err

@@ -46,3 +46,19 @@ func (p Pkg) Unsupported(op, why string) *postroom.Error {
 func (p Pkg) Batch(errs []error) error {
 	return postroom.NewBatchError(string(p), errs)
 }
+
+// Reason returns an error of op that matches sentinel, with why after it:
+// "stomp: send: too many entries: no messages".
+func (p Pkg) Reason(op string, sentinel error, why string) error {
+	return fmt.Errorf("%s: %s: %w: %s", p, op, sentinel, why)
+}
+
+// Context returns the error of an operation whose context ended with err
+// (ctx.Err()), naming last, the failure that kept it from completing,
+// when there is one.
+func (p Pkg) Context(op string, err, last error) error {
+	if last != nil {
+		return fmt.Errorf("%s: %s: %w (last error: %v)", p, op, err, last)
+	}
+	return fmt.Errorf("%s: %s: %w", p, op, err)
+}
