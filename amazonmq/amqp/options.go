@@ -2,13 +2,13 @@ package amqp
 
 import (
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/reconnect"
 
 	"crypto/tls"
 	"net"
 	"net/url"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/postroom/postroom/backoff"
@@ -141,21 +141,12 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if err := checkQueueType(op, c.QueueType); err != nil {
 		return nil, err
 	}
-	for _, d := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"wait time", &c.WaitTime, DefaultWaitTime},
-		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
-		{"heartbeat", &c.Heartbeat, DefaultHeartbeat},
-	} {
-		if *d.v < 0 {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
-		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
+	if err := driverkit.ApplyDefaults(ek, op,
+		driverkit.Default{Name: "wait time", V: &c.WaitTime, Def: DefaultWaitTime},
+		driverkit.Default{Name: "dial timeout", V: &c.DialTimeout, Def: DefaultDialTimeout},
+		driverkit.Default{Name: "heartbeat", V: &c.Heartbeat, Def: DefaultHeartbeat},
+	); err != nil {
+		return nil, err
 	}
 	if c.MaxReconnectAttempts < 0 {
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "negative MaxReconnectAttempts %d", c.MaxReconnectAttempts)
@@ -184,32 +175,15 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		return nil, err
 	}
 	q := u.Query()
-	if v := q.Get("prefetch"); v != "" && opts.Prefetch == 0 {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 65535 {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "prefetch=%q in the URL (want 1 to 65535)", v)
-		}
-		c.Prefetch = n
-	}
-	if v := q.Get("queue_type"); v != "" && opts.QueueType == "" {
-		if v != QueueTypeClassic && v != QueueTypeQuorum {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "queue_type=%q in the URL (want %q or %q)", v, QueueTypeClassic, QueueTypeQuorum)
-		}
-		c.QueueType = v
-	}
-	if v := q.Get("wait_time"); v != "" && opts.WaitTime == 0 {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "wait_time=%q in the URL (want a duration such as 20s)", v)
-		}
-		c.WaitTime = d
-	}
-	if v := q.Get("drop_unroutable"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "drop_unroutable=%q in the URL (want true or false)", v)
-		}
-		c.DropUnroutable = c.DropUnroutable || b
+	// Parameters not named here are amqp091's (heartbeat, channel_max,
+	// certfile, …), checked below by amqp091.ParseURI.
+	if err := driverkit.ApplyParams(ek, op, q, false,
+		driverkit.Int("prefetch", &c.Prefetch, opts.Prefetch != 0, 1, 65535),
+		driverkit.OneOf("queue_type", &c.QueueType, QueueTypeClassic, QueueTypeQuorum),
+		driverkit.Duration("wait_time", &c.WaitTime, opts.WaitTime != 0, 0, 0),
+		driverkit.Bool("drop_unroutable", &c.DropUnroutable),
+	); err != nil {
+		return nil, err
 	}
 
 	c.endpoints = append(c.endpoints, newEndpoint(u))

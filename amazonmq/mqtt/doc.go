@@ -25,6 +25,9 @@
 //   - keep_alive, wait_time, dial_timeout, raw_payload: the Options of
 //     those names.
 //
+// Any other parameter is refused with an error matching postroom.ErrInvalid
+// that lists these, so that a misspelt one does not go unnoticed.
+//
 // # Message delivery semantics
 //
 // Delivery is at least once (QoS 1); a message may arrive twice, never

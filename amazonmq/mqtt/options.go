@@ -2,10 +2,10 @@ package mqtt
 
 import (
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/reconnect"
 
 	"crypto/tls"
-	"strconv"
 	"strings"
 	"time"
 
@@ -107,21 +107,12 @@ func pahoURL(ep brokeraddr.Endpoint) string {
 func newConfig(rawURL string, opts Options) (*config, error) {
 	const op = "dial"
 	c := &config{Options: opts}
-	for _, d := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"keep-alive", &c.KeepAlive, DefaultKeepAlive},
-		{"wait time", &c.WaitTime, DefaultWaitTime},
-		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
-	} {
-		if *d.v < 0 {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
-		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
+	if err := driverkit.ApplyDefaults(ek, op,
+		driverkit.Default{Name: "keep-alive", V: &c.KeepAlive, Def: DefaultKeepAlive},
+		driverkit.Default{Name: "wait time", V: &c.WaitTime, Def: DefaultWaitTime},
+		driverkit.Default{Name: "dial timeout", V: &c.DialTimeout, Def: DefaultDialTimeout},
+	); err != nil {
+		return nil, err
 	}
 	if c.KeepAlive < time.Second {
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "keep-alive %v under 1s", c.KeepAlive)
@@ -142,35 +133,15 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.Password, _ = u.User.Password()
 	}
 	c.name = strings.TrimPrefix(u.Path, "/")
-	q := u.Query()
-	for _, d := range []struct {
-		param string
-		v     *time.Duration
-		set   bool
-	}{
-		{"keep_alive", &c.KeepAlive, opts.KeepAlive != 0},
-		{"wait_time", &c.WaitTime, opts.WaitTime != 0},
-		{"dial_timeout", &c.DialTimeout, opts.DialTimeout != 0},
-	} {
-		v := q.Get(d.param)
-		if v == "" || d.set {
-			continue
-		}
-		t, err := time.ParseDuration(v)
-		if err != nil || t <= 0 || d.param == "keep_alive" && t < time.Second {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
-		}
-		*d.v = t
-	}
-	if v := q.Get("client_id"); v != "" && c.ClientID == "" {
-		c.ClientID = v
-	}
-	if v := q.Get("raw_payload"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "raw_payload=%q in the URL (want true or false)", v)
-		}
-		c.RawPayload = c.RawPayload || b
+	if err := driverkit.ApplyParams(ek, op, u.Query(), true,
+		driverkit.Known("failover"),
+		driverkit.Duration("keep_alive", &c.KeepAlive, opts.KeepAlive != 0, time.Second, 0),
+		driverkit.Duration("wait_time", &c.WaitTime, opts.WaitTime != 0, time.Nanosecond, 0),
+		driverkit.Duration("dial_timeout", &c.DialTimeout, opts.DialTimeout != 0, time.Nanosecond, 0),
+		driverkit.String("client_id", &c.ClientID),
+		driverkit.Bool("raw_payload", &c.RawPayload),
+	); err != nil {
+		return nil, err
 	}
 	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "%v", err)

@@ -74,6 +74,7 @@ func TestNewConfig(t *testing.T) {
 		{name: "short keep-alive", url: "mqtt://a?keep_alive=10ms", wantErr: postroom.ErrInvalid},
 		{name: "negative wait", url: "mqtt://a", opts: Options{WaitTime: -1}, wantErr: postroom.ErrInvalid},
 		{name: "bad bool", url: "mqtt://a?raw_payload=maybe", wantErr: postroom.ErrInvalid},
+		{name: "unknown parameter", url: "mqtt://a?keepalive=5s", wantErr: postroom.ErrInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,4 +101,10 @@ func FuzzNewConfig(f *testing.F) {
 		require.NotEmpty(t, c.endpoints)
 		require.GreaterOrEqual(t, c.KeepAlive, time.Second)
 	})
+}
+
+func TestNewConfigUnknownParameter(t *testing.T) {
+	_, err := newConfig("mqtt://a?keepalive=5s", Options{})
+	require.ErrorIs(t, err, postroom.ErrInvalid)
+	assert.EqualError(t, err, `mqtt: dial: invalid argument: unknown URL parameter "keepalive" (known: client_id, dial_timeout, failover, keep_alive, raw_payload, wait_time)`)
 }

@@ -38,6 +38,9 @@
 //     dial_timeout, ack_receipts, scheduled_delivery: the Options of
 //     those names.
 //
+// Any other parameter is refused with an error matching postroom.ErrInvalid
+// that lists these, so that a misspelt one does not go unnoticed.
+//
 // # Message delivery semantics
 //
 // Delivery is at least once; a message may arrive twice, never zero times.

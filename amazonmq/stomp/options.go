@@ -1,11 +1,13 @@
 package stomp
 
 import (
+	"math"
+
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/reconnect"
 
 	"crypto/tls"
-	"strconv"
 	"strings"
 	"time"
 
@@ -129,20 +131,11 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	case c.Prefetch == 0:
 		c.Prefetch = DefaultPrefetch
 	}
-	for _, d := range []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"wait time", &c.WaitTime, DefaultWaitTime},
-		{"dial timeout", &c.DialTimeout, DefaultDialTimeout},
-	} {
-		if *d.v < 0 {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "negative %s %v", d.name, *d.v)
-		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
+	if err := driverkit.ApplyDefaults(ek, op,
+		driverkit.Default{Name: "wait time", V: &c.WaitTime, Def: DefaultWaitTime},
+		driverkit.Default{Name: "dial timeout", V: &c.DialTimeout, Def: DefaultDialTimeout},
+	); err != nil {
+		return nil, err
 	}
 	if c.Heartbeat == 0 {
 		c.Heartbeat = DefaultHeartbeat
@@ -163,55 +156,19 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.Passcode, _ = u.User.Password()
 	}
 	c.name = strings.TrimPrefix(u.Path, "/")
-	q := u.Query()
-	if v := q.Get("prefetch"); v != "" && opts.Prefetch == 0 {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "prefetch=%q in the URL (want a positive number)", v)
-		}
-		c.Prefetch = n
-	}
-	for _, d := range []struct {
-		param string
-		v     *time.Duration
-		set   bool
-	}{
-		{"wait_time", &c.WaitTime, opts.WaitTime != 0},
-		{"dial_timeout", &c.DialTimeout, opts.DialTimeout != 0},
-		{"heartbeat", &c.Heartbeat, opts.Heartbeat != 0},
-	} {
-		v := q.Get(d.param)
-		if v == "" || d.set {
-			continue
-		}
-		t, err := time.ParseDuration(v)
-		if err != nil || t < 0 || t == 0 && d.param != "heartbeat" {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "%s=%q in the URL (want a duration such as 10s)", d.param, v)
-		}
-		if t == 0 {
-			t = -1 // heartbeat=0 turns heart-beating off
-		}
-		*d.v = t
-	}
-	if v := q.Get("client_id"); v != "" && c.ClientID == "" {
-		c.ClientID = v
-	}
-	if v := q.Get("host"); v != "" && c.Host == "" {
-		c.Host = v
-	}
-	if v := q.Get("ack_receipts"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "ack_receipts=%q in the URL (want true or false)", v)
-		}
-		c.AckReceipts = c.AckReceipts || b
-	}
-	if v := q.Get("scheduled_delivery"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return nil, ek.Errorf(postroom.ErrInvalid, op, "scheduled_delivery=%q in the URL (want true or false)", v)
-		}
-		c.ScheduledDelivery = c.ScheduledDelivery || b
+	if err := driverkit.ApplyParams(ek, op, u.Query(), true,
+		driverkit.Known("failover"),
+		driverkit.Int("prefetch", &c.Prefetch, opts.Prefetch != 0, 1, math.MaxInt),
+		driverkit.Duration("wait_time", &c.WaitTime, opts.WaitTime != 0, time.Nanosecond, 0),
+		driverkit.Duration("dial_timeout", &c.DialTimeout, opts.DialTimeout != 0, time.Nanosecond, 0),
+		// heartbeat=0 turns heart-beating off
+		driverkit.Duration("heartbeat", &c.Heartbeat, opts.Heartbeat != 0, 0, -1),
+		driverkit.String("client_id", &c.ClientID),
+		driverkit.String("host", &c.Host),
+		driverkit.Bool("ack_receipts", &c.AckReceipts),
+		driverkit.Bool("scheduled_delivery", &c.ScheduledDelivery),
+	); err != nil {
+		return nil, err
 	}
 
 	if c.endpoints, err = protocol.Endpoints(u, opts.Endpoints); err != nil {

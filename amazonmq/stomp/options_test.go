@@ -97,6 +97,7 @@ func TestNewConfig(t *testing.T) {
 		{name: "negative prefetch option", url: "stomp://a", opts: Options{Prefetch: -1}, wantErr: postroom.ErrInvalid},
 		{name: "bad duration", url: "stomp://a?wait_time=soon", wantErr: postroom.ErrInvalid},
 		{name: "bad bool", url: "stomp://a?ack_receipts=maybe", wantErr: postroom.ErrInvalid},
+		{name: "unknown parameter", url: "stomp://a?prefetch_size=5", wantErr: postroom.ErrInvalid},
 		{name: "negative reconnect attempts", url: "stomp://a", opts: Options{MaxReconnectAttempts: -1}, wantErr: postroom.ErrInvalid},
 	}
 	for _, tc := range tests {
@@ -124,4 +125,10 @@ func FuzzNewConfig(f *testing.F) {
 		require.NotEmpty(t, c.endpoints)
 		require.Positive(t, c.Prefetch)
 	})
+}
+
+func TestNewConfigUnknownParameter(t *testing.T) {
+	_, err := newConfig("stomp://a?prefetch_size=5", Options{})
+	require.ErrorIs(t, err, postroom.ErrInvalid)
+	assert.EqualError(t, err, `stomp: dial: invalid argument: unknown URL parameter "prefetch_size" (known: ack_receipts, client_id, dial_timeout, failover, heartbeat, host, prefetch, scheduled_delivery, wait_time)`)
 }
