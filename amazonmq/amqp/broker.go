@@ -168,17 +168,6 @@ func (b *Broker) Close() error {
 	return nil
 }
 
-// release drops one owner of a broker opened by URL and closes it when
-// none is left.
-func (b *Broker) release() {
-	if b.kids.Release() {
-		_ = b.Close()
-	}
-}
-
-// retain adds an owner to a broker opened by URL.
-func (b *Broker) retain() { b.kids.Retain() }
-
 // run keeps the broker connected until Close: it waits for the current
 // session to break, then reconnects with backoff.
 func (b *Broker) run() {

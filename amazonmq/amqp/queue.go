@@ -5,11 +5,11 @@ import (
 
 	"cmp"
 	"context"
-	"sync/atomic"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -23,11 +23,10 @@ var (
 // mandatory and with publisher confirms. Get one from
 // [Broker.OpenQueue] or [Broker.Queue].
 type Queue struct {
-	b      *Broker
-	name   string
-	r      *receiver
-	closed atomic.Bool
-	owner  bool // opened by URL: closing the queue releases the broker
+	b    *Broker
+	name string
+	r    *receiver
+	h    driverkit.Handle // closed; holds the broker when opened by URL
 }
 
 // OpenQueue declares the durable queue name (of type opts.Type, or
@@ -88,7 +87,7 @@ func (q *Queue) Name() string { return q.name }
 // any number of messages.
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	const op = "send"
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed(op)
 	}
 	return publishAll(ctx, q.b, op, msgs, q.outgoing)
@@ -150,7 +149,7 @@ func (b *Broker) publishing(op, id string, body []byte, attrs queue.Attributes, 
 // opts.VisibilityTimeout is ignored: a delivery stays with this consumer
 // until it is acked or nacked or the channel closes.
 func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return nil, ek.Closed("receive")
 	}
 	return q.r.receive(ctx, opts)
@@ -161,7 +160,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 // happened) fails with postroom.ErrReceiptExpired: the broker will deliver
 // it again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("ack")
 	}
 	return q.r.ack(ctx, ds)
@@ -174,7 +173,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // and the original is acked once the broker confirmed the copy; the copy
 // carries the receive count, so ReceiveCount keeps counting.
 func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("nack")
 	}
 	return q.r.nack(ctx, delay, ds)
@@ -188,7 +187,7 @@ func (q *Queue) Describe() queue.Info {
 // Delete deletes the queue, its retry queues and the messages in them,
 // and closes q.
 func (q *Queue) Delete(ctx context.Context) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("delete")
 	}
 	err := q.b.undeclare(ctx, "delete queue", "queue "+q.name, func(ch *amqp091.Channel) error {
@@ -206,18 +205,15 @@ func (q *Queue) Delete(ctx context.Context) error {
 // The queue stays on the broker. A queue opened with queue.Open closes its
 // connection too.
 func (q *Queue) Close() error {
-	if q.closed.Swap(true) {
+	if !q.h.Close() {
 		return nil
 	}
 	q.shutdown()
-	q.b.disown(q)
-	if q.owner {
-		q.b.release()
-	}
+	q.b.kids.Done(q, &q.h, q.b.Close)
 	return nil
 }
 
 func (q *Queue) shutdown() {
-	q.closed.Store(true)
+	q.h.Shutdown()
 	q.r.close()
 }

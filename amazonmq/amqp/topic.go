@@ -4,11 +4,11 @@ import (
 	"github.com/postroom/postroom"
 
 	"context"
-	"sync/atomic"
 	"time"
 
 	amqp091 "github.com/rabbitmq/amqp091-go"
 
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -22,10 +22,9 @@ var (
 // Topic is a durable fanout exchange: every subscription is a queue bound
 // to it. Get one from [Broker.OpenTopic] or [Broker.Topic].
 type Topic struct {
-	b      *Broker
-	name   string
-	closed atomic.Bool
-	owner  bool // opened by URL: closing releases the broker
+	b    *Broker
+	name string
+	h    driverkit.Handle // closed; holds the broker when opened by URL
 }
 
 // OpenTopic declares the durable fanout exchange name unless it exists,
@@ -61,7 +60,7 @@ func (t *Topic) Name() string { return t.name }
 // (no ordering follows from it); DeduplicationID is unsupported.
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
-	if t.closed.Load() {
+	if t.h.Closed() {
 		return ek.Closed(op)
 	}
 	return publishAll(ctx, t.b, op, msgs, t.outgoing)
@@ -103,7 +102,7 @@ func (t *Topic) outgoing(op string, m *pubsub.Message) (outgoing, error) {
 // with postroom.ErrUnsupported; delivery is always raw.
 func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	const op = "subscribe"
-	if t.closed.Load() {
+	if t.h.Closed() {
 		return nil, ek.Closed(op)
 	}
 	if opts.FilterPolicy != "" {
@@ -146,17 +145,14 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 	if err := t.b.adopt(s); err != nil {
 		return nil, err
 	}
-	if t.owner {
-		s.owner = true
-		t.b.retain()
-	}
+	t.b.kids.Inherit(&s.h, &t.h)
 	return s, nil
 }
 
 // Delete deletes the exchange (bindings go with it, subscription queues
 // stay) and closes t.
 func (t *Topic) Delete(ctx context.Context) error {
-	if t.closed.Load() {
+	if t.h.Closed() {
 		return ek.Closed("delete")
 	}
 	err := t.b.undeclare(ctx, "delete topic", "exchange "+t.name, func(ch *amqp091.Channel) error {
@@ -171,17 +167,14 @@ func (t *Topic) Delete(ctx context.Context) error {
 // pubsub.Open releases its connection once it and its subscriptions are
 // closed.
 func (t *Topic) Close() error {
-	if t.closed.Swap(true) {
+	if !t.h.Close() {
 		return nil
 	}
-	t.b.disown(t)
-	if t.owner {
-		t.b.release()
-	}
+	t.b.kids.Done(t, &t.h, t.b.Close)
 	return nil
 }
 
-func (t *Topic) shutdown() { t.closed.Store(true) }
+func (t *Topic) shutdown() { t.h.Shutdown() }
 
 // Subscription is a queue bound to a topic's exchange, received from like
 // a [Queue].
@@ -191,8 +184,7 @@ type Subscription struct {
 	durable bool
 	keys    []string // its declarations
 	r       *receiver
-	closed  atomic.Bool
-	owner   bool
+	h       driverkit.Handle // closed; holds the broker when opened by URL
 }
 
 // Name returns the name of the subscription's queue.
@@ -200,7 +192,7 @@ func (s *Subscription) Name() string { return s.name }
 
 // Receive works as [Queue.Receive].
 func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return nil, ek.Closed("receive")
 	}
 	return s.r.receive(ctx, opts)
@@ -208,7 +200,7 @@ func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) (
 
 // Ack works as [Queue.Ack].
 func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("ack")
 	}
 	return s.r.ack(ctx, ds)
@@ -217,7 +209,7 @@ func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // Nack works as [Queue.Nack]; the retry queues of a subscription without a
 // name are exclusive to the connection, like the subscription.
 func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("nack")
 	}
 	return s.r.nack(ctx, delay, ds)
@@ -226,7 +218,7 @@ func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*que
 // Unsubscribe deletes the subscription's queue, its retry queues and the
 // messages in them, and closes s.
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("unsubscribe")
 	}
 	for _, k := range s.keys[:len(s.keys)-1] {
@@ -246,7 +238,7 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 // acked. A durable subscription keeps collecting messages (Unsubscribe
 // deletes it); one without a name is deleted.
 func (s *Subscription) Close() error {
-	if s.closed.Swap(true) {
+	if !s.h.Close() {
 		return nil
 	}
 	s.r.close()
@@ -256,10 +248,7 @@ func (s *Subscription) Close() error {
 	if !s.durable {
 		s.deleteNow()
 	}
-	s.b.disown(s)
-	if s.owner {
-		s.b.release()
-	}
+	s.b.kids.Done(s, &s.h, s.b.Close)
 	return nil
 }
 
@@ -279,6 +268,6 @@ func (s *Subscription) deleteNow() {
 }
 
 func (s *Subscription) shutdown() {
-	s.closed.Store(true)
+	s.h.Shutdown()
 	s.r.close()
 }

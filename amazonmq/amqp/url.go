@@ -7,6 +7,7 @@ import (
 	"net/url"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -26,9 +27,9 @@ type urlOpener struct{}
 // OpenBrokerURL dials the URL with the zero Options plus its query
 // parameters.
 func (urlOpener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
-	b, err := Dial(ctx, u.String(), Options{})
+	b, err := dialer(ctx, u)()
 	if err != nil {
-		return nil, err
+		return nil, err // not a nil *Broker in a non-nil interface
 	}
 	return b, nil
 }
@@ -40,17 +41,12 @@ func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, err
 	if name == "" {
 		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no queue parameter (want amqp://host/vhost?queue=name)", u.Redacted())
 	}
-	b, err := Dial(ctx, u.String(), Options{})
+	q, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Queue, error) {
+		return b.OpenQueue(ctx, name, QueueOptions{})
+	}, func(b *Broker, q *Queue) { b.kids.Own(&q.h) })
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.OpenQueue(ctx, name, QueueOptions{})
-	if err != nil {
-		_ = b.Close()
-		return nil, err
-	}
-	q.owner = true
-	b.retain()
 	return q, nil
 }
 
@@ -62,16 +58,16 @@ func (urlOpener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, er
 	if name == "" {
 		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no topic parameter (want amqp://host/vhost?topic=name)", u.Redacted())
 	}
-	b, err := Dial(ctx, u.String(), Options{})
+	t, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Topic, error) {
+		return b.OpenTopic(ctx, name, TopicOptions{})
+	}, func(b *Broker, t *Topic) { b.kids.Own(&t.h) })
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.OpenTopic(ctx, name, TopicOptions{})
-	if err != nil {
-		_ = b.Close()
-		return nil, err
-	}
-	t.owner = true
-	b.retain()
 	return t, nil
+}
+
+// dialer dials the broker of u with the zero Options, for the URL openers.
+func dialer(ctx context.Context, u *url.URL) func() (*Broker, error) {
+	return func() (*Broker, error) { return Dial(ctx, u.String(), Options{}) }
 }

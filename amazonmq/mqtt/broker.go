@@ -184,14 +184,6 @@ func (b *Broker) giveUp(s *session, err error) {
 	b.kids.ShutdownAll()
 }
 
-func (b *Broker) retain() { b.kids.Retain() }
-
-func (b *Broker) release() {
-	if b.kids.Release() {
-		_ = b.Close()
-	}
-}
-
 func (b *Broker) adopt(c child) error { return b.kids.Adopt(ek, c, c.shutdown) }
 
 func (b *Broker) disown(c child) { b.kids.Disown(c) }

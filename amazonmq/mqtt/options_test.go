@@ -1,9 +1,11 @@
 package mqtt
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/reconnect"
 
 	"github.com/stretchr/testify/assert"
@@ -107,4 +109,10 @@ func TestNewConfigUnknownParameter(t *testing.T) {
 	_, err := newConfig("mqtt://a?keepalive=5s", Options{})
 	require.ErrorIs(t, err, postroom.ErrInvalid)
 	assert.EqualError(t, err, `mqtt: dial: invalid argument: unknown URL parameter "keepalive" (known: client_id, dial_timeout, failover, keep_alive, raw_payload, wait_time)`)
+}
+
+func TestOpenBrokerURLError(t *testing.T) {
+	b, err := broker.Open(context.Background(), "mqtt://127.0.0.1:1?bogus=1")
+	require.ErrorIs(t, err, postroom.ErrInvalid)
+	assert.Nil(t, b, "a failed open returns a nil interface, not a nil *Broker in one")
 }

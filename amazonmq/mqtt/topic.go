@@ -4,12 +4,12 @@ import (
 	"context"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/internal/longpoll"
 	"github.com/postroom/postroom/internal/rawvalue"
 	"github.com/postroom/postroom/pubsub"
@@ -24,10 +24,9 @@ var (
 
 // Topic is an MQTT topic, or a topic filter, vended by a [Broker].
 type Topic struct {
-	b      *Broker
-	name   string
-	owned  bool // opened by URL: holds a reference on the broker
-	closed atomic.Bool
+	b    *Broker
+	name string
+	h    driverkit.Handle // closed; holds the broker when opened by URL
 }
 
 // Name returns the topic's name.
@@ -42,7 +41,7 @@ func (t *Topic) Name() string { return t.name }
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
 	switch {
-	case t.closed.Load():
+	case t.h.Closed():
 		return ek.Closed(op)
 	case len(msgs) == 0:
 		return ek.Reason(op, postroom.ErrTooManyEntries, "no messages")
@@ -114,13 +113,13 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	const op = "subscribe"
 	switch {
-	case t.closed.Load():
+	case t.h.Closed():
 		return nil, ek.Closed(op)
 	case opts.FilterPolicy != "":
 		return nil, ek.Unsupported(op, "filter policies")
 	}
 	sub := &Subscription{
-		b: t.b, filter: t.name, name: opts.Name, owned: t.owned,
+		b: t.b, filter: t.name, name: opts.Name,
 		avail:    make(chan struct{}, 1),
 		inflight: make(map[string]*entry),
 	}
@@ -136,9 +135,7 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 		t.b.disown(sub)
 		return nil, err
 	}
-	if sub.owned {
-		t.b.retain()
-	}
+	t.b.kids.Inherit(&sub.h, &t.h)
 	return sub, nil
 }
 
@@ -146,17 +143,14 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 // themselves. Close of a topic opened by URL closes its connection once its
 // subscriptions are closed too.
 func (t *Topic) Close() error {
-	if t.closed.Swap(true) {
+	if !t.h.Close() {
 		return nil
 	}
-	t.b.disown(t)
-	if t.owned {
-		t.b.release()
-	}
+	t.b.kids.Done(t, &t.h, t.b.Close)
 	return nil
 }
 
-func (t *Topic) shutdown() { t.closed.Store(true) }
+func (t *Topic) shutdown() { t.h.Shutdown() }
 
 // Subscription is a subscription to a [Topic]. It is received from like a
 // queue; there is no Nack.
@@ -165,8 +159,7 @@ type Subscription struct {
 	s      *session // the broker's own, or (durable) the subscription's own
 	filter string
 	name   string
-	owned  bool
-	closed atomic.Bool
+	h      driverkit.Handle // closed; holds the broker when opened by URL
 
 	avail chan struct{} // cap 1: a message was pushed, or the subscription closed
 
@@ -225,7 +218,7 @@ func (sub *Subscription) purge(l *link) {
 // stays unacked until it is acked or the connection is lost.
 func (sub *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
 	const op = "receive"
-	if sub.closed.Load() {
+	if sub.h.Closed() {
 		return nil, ek.Closed(op)
 	}
 	n, wait, err := longpoll.Limits(opts, MaxBatch, sub.b.cfg.WaitTime)
@@ -299,7 +292,7 @@ func (sub *Subscription) handOut(e *entry, now time.Time) *queue.Delivery {
 // gets the message again.
 func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 	const op = "ack"
-	if sub.closed.Load() {
+	if sub.h.Closed() {
 		return ek.Closed(op)
 	}
 	switch {
@@ -339,7 +332,7 @@ func (sub *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // session and is delivered again when a persistent session (a durable
 // subscription) reconnects.
 func (sub *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
-	if sub.closed.Load() {
+	if sub.h.Closed() {
 		return ek.Closed("nack")
 	}
 	return ek.Unsupported("nack", "MQTT has no nack; an unacked message comes again when a durable subscription reconnects")
@@ -349,7 +342,7 @@ func (sub *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*q
 // durable subscription's session stays on the broker, collecting
 // messages; Unsubscribe deletes it.
 func (sub *Subscription) Close() error {
-	if sub.closed.Swap(true) {
+	if !sub.h.Close() {
 		return nil
 	}
 	sub.stop()
@@ -366,7 +359,7 @@ func (sub *Subscription) Unsubscribe(ctx context.Context) error {
 	if sub.name == "" {
 		return sub.Close()
 	}
-	if sub.closed.Swap(true) {
+	if !sub.h.Close() {
 		return ek.Closed(op)
 	}
 	sub.stop()
@@ -402,14 +395,11 @@ func (sub *Subscription) stop() {
 }
 
 func (sub *Subscription) release() {
-	sub.b.disown(sub)
-	if sub.owned {
-		sub.b.release()
-	}
+	sub.b.kids.Done(sub, &sub.h, sub.b.Close)
 }
 
 func (sub *Subscription) shutdown() {
-	sub.closed.Store(true)
+	sub.h.Shutdown()
 	sub.stop()
 	sub.s.close()
 }

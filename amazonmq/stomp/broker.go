@@ -181,15 +181,6 @@ func (b *Broker) Close() error {
 	return nil
 }
 
-// retain and release count the owners of a broker opened by URL.
-func (b *Broker) retain() { b.kids.Retain() }
-
-func (b *Broker) release() {
-	if b.kids.Release() {
-		_ = b.Close()
-	}
-}
-
 func (b *Broker) adopt(c child) error { return b.kids.Adopt(ek, c, c.shutdown) }
 
 func (b *Broker) disown(c child) { b.kids.Disown(c) }

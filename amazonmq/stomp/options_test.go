@@ -1,9 +1,11 @@
 package stomp
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/postroom/postroom/broker"
 	"github.com/postroom/postroom/internal/reconnect"
 
 	"github.com/stretchr/testify/assert"
@@ -131,4 +133,10 @@ func TestNewConfigUnknownParameter(t *testing.T) {
 	_, err := newConfig("stomp://a?prefetch_size=5", Options{})
 	require.ErrorIs(t, err, postroom.ErrInvalid)
 	assert.EqualError(t, err, `stomp: dial: invalid argument: unknown URL parameter "prefetch_size" (known: ack_receipts, client_id, dial_timeout, failover, heartbeat, host, prefetch, scheduled_delivery, wait_time)`)
+}
+
+func TestOpenBrokerURLError(t *testing.T) {
+	b, err := broker.Open(context.Background(), "stomp://127.0.0.1:1?bogus=1")
+	require.ErrorIs(t, err, postroom.ErrInvalid)
+	assert.Nil(t, b, "a failed open returns a nil interface, not a nil *Broker in one")
 }

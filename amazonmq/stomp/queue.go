@@ -9,6 +9,7 @@ import (
 	"github.com/go-stomp/stomp/v3/frame"
 
 	"github.com/postroom/postroom"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -26,9 +27,8 @@ type Queue struct {
 	name    string
 	dest    string
 	r       *receiver
-	owned   bool // opened by URL: Close releases the broker
-	closed  atomic.Bool
-	tracked atomic.Bool // r is restored on reconnection
+	h       driverkit.Handle // closed; holds the broker when opened by URL
+	tracked atomic.Bool      // r is restored on reconnection
 }
 
 // Name returns the queue's name.
@@ -50,7 +50,7 @@ func (q *Queue) Describe() queue.Info {
 // the next connection until ctx ends, so a message may arrive twice.
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 	const op = "send"
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed(op)
 	}
 	ms := make([]outMessage, len(msgs))
@@ -79,14 +79,14 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 // message stays with this receiver until it is acked or nacked, or the
 // connection is lost.
 func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return nil, ek.Closed("receive")
 	}
 	return q.r.receive(ctx, opts, q.ensure)
 }
 
 func (q *Queue) ensure(ctx context.Context) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("receive")
 	}
 	if !q.tracked.Swap(true) {
@@ -100,7 +100,7 @@ func (q *Queue) ensure(ctx context.Context) error {
 // them came). A delivery of a lost connection fails with
 // postroom.ErrReceiptExpired: the broker delivers the message again.
 func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("ack")
 	}
 	return q.r.ack(ctx, ds)
@@ -114,7 +114,7 @@ func (q *Queue) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // Options.ScheduledDelivery; without it Nack returns an error matching
 // postroom.ErrUnsupported. See DeadLetter for the NACK.
 func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("nack")
 	}
 	return q.r.nack(ctx, delay, ds)
@@ -124,7 +124,7 @@ func (q *Queue) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Deli
 // poison ack: the message moves to the dead-letter queue (ActiveMQ.DLQ
 // unless the broker's deadLetterStrategy says otherwise) at once.
 func (q *Queue) DeadLetter(ctx context.Context, ds ...*queue.Delivery) error {
-	if q.closed.Load() {
+	if q.h.Closed() {
 		return ek.Closed("dead-letter")
 	}
 	return q.r.deadLetter(ctx, ds)
@@ -134,7 +134,7 @@ func (q *Queue) DeadLetter(ctx context.Context, ds ...*queue.Delivery) error {
 // the messages this receiver held and did not ack to other receivers.
 // Close of a queue opened by URL closes its connection.
 func (q *Queue) Close() error {
-	if q.closed.Swap(true) {
+	if !q.h.Close() {
 		return nil
 	}
 	q.b.untrack(q.r)
@@ -142,15 +142,12 @@ func (q *Queue) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	_ = q.r.unsubscribe(ctx)
 	cancel()
-	q.b.disown(q)
-	if q.owned {
-		q.b.release()
-	}
+	q.b.kids.Done(q, &q.h, q.b.Close)
 	return nil
 }
 
 func (q *Queue) shutdown() {
-	q.closed.Store(true)
+	q.h.Shutdown()
 	q.r.close()
 }
 

@@ -5,11 +5,11 @@ import (
 
 	"context"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/go-stomp/stomp/v3/frame"
 
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -22,11 +22,10 @@ var (
 
 // Topic is an ActiveMQ topic, /topic/NAME, vended by a [Broker].
 type Topic struct {
-	b      *Broker
-	name   string
-	dest   string
-	owned  bool // opened by URL: holds a reference on the broker
-	closed atomic.Bool
+	b    *Broker
+	name string
+	dest string
+	h    driverkit.Handle // closed; holds the broker when opened by URL
 }
 
 // Name returns the topic's name.
@@ -38,7 +37,7 @@ func (t *Topic) Name() string { return t.name }
 // holds a wildcard cannot be published to.
 func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 	const op = "publish"
-	if t.closed.Load() {
+	if t.h.Closed() {
 		return ek.Closed(op)
 	}
 	if strings.ContainsAny(t.name, "*>") {
@@ -71,14 +70,14 @@ func (t *Topic) Publish(ctx context.Context, msgs ...*pubsub.Message) error {
 func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pubsub.Subscription, error) {
 	const op = "subscribe"
 	switch {
-	case t.closed.Load():
+	case t.h.Closed():
 		return nil, ek.Closed(op)
 	case opts.FilterPolicy != "":
 		return nil, ek.Unsupported(op, "filter policies")
 	case opts.Name != "" && t.b.cfg.ClientID == "":
 		return nil, ek.Errorf(postroom.ErrInvalid, op, "a durable subscription (Name %q) needs Options.ClientID", opts.Name)
 	}
-	s := &Subscription{b: t.b, name: opts.Name, owned: t.owned}
+	s := &Subscription{b: t.b, name: opts.Name}
 	s.r = newReceiver(t.b, t.dest, opts.Name, true)
 	if err := t.b.adopt(s); err != nil {
 		return nil, err
@@ -90,9 +89,7 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 		t.b.disown(s)
 		return nil, err
 	}
-	if s.owned {
-		t.b.retain()
-	}
+	t.b.kids.Inherit(&s.h, &t.h)
 	return s, nil
 }
 
@@ -100,40 +97,36 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 // themselves. Close of a topic opened by URL closes its connection once its
 // subscriptions are closed too.
 func (t *Topic) Close() error {
-	if t.closed.Swap(true) {
+	if !t.h.Close() {
 		return nil
 	}
-	t.b.disown(t)
-	if t.owned {
-		t.b.release()
-	}
+	t.b.kids.Done(t, &t.h, t.b.Close)
 	return nil
 }
 
-func (t *Topic) shutdown() { t.closed.Store(true) }
+func (t *Topic) shutdown() { t.h.Shutdown() }
 
 // Subscription is a subscription to a [Topic]. It is received from like a
 // queue.
 type Subscription struct {
-	b      *Broker
-	name   string // durable subscription name, or ""
-	r      *receiver
-	owned  bool
-	closed atomic.Bool
+	b    *Broker
+	name string // durable subscription name, or ""
+	r    *receiver
+	h    driverkit.Handle // closed; holds the broker when opened by URL
 }
 
 // Receive waits up to opts.WaitTime (Options.WaitTime when zero) for a
 // message and returns up to opts.MaxMessages (at most MaxBatch) of those
 // the broker has pushed.
 func (s *Subscription) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return nil, ek.Closed("receive")
 	}
 	return s.r.receive(ctx, opts, s.ensure)
 }
 
 func (s *Subscription) ensure(ctx context.Context) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("receive")
 	}
 	return s.b.subscribe(ctx, s.r)
@@ -141,7 +134,7 @@ func (s *Subscription) ensure(ctx context.Context) error {
 
 // Ack acks deliveries, like [Queue.Ack].
 func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("ack")
 	}
 	return s.r.ack(ctx, ds)
@@ -154,7 +147,7 @@ func (s *Subscription) Ack(ctx context.Context, ds ...*queue.Delivery) error {
 // so it counts against the prefetch, and if the connection is lost the
 // broker delivers it again itself.
 func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*queue.Delivery) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("nack")
 	}
 	return s.r.nack(ctx, delay, ds)
@@ -162,7 +155,7 @@ func (s *Subscription) Nack(ctx context.Context, delay time.Duration, ds ...*que
 
 // DeadLetter sends a STOMP NACK for deliveries, like [Queue.DeadLetter].
 func (s *Subscription) DeadLetter(ctx context.Context, ds ...*queue.Delivery) error {
-	if s.closed.Load() {
+	if s.h.Closed() {
 		return ek.Closed("dead-letter")
 	}
 	return s.r.deadLetter(ctx, ds)
@@ -171,7 +164,7 @@ func (s *Subscription) DeadLetter(ctx context.Context, ds ...*queue.Delivery) er
 // Close detaches from the subscription. A durable subscription keeps
 // collecting messages; Unsubscribe deletes it.
 func (s *Subscription) Close() error {
-	if s.closed.Swap(true) {
+	if !s.h.Close() {
 		return nil
 	}
 	s.detach()
@@ -184,17 +177,14 @@ func (s *Subscription) detach() {
 	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
 	_ = s.r.unsubscribe(ctx)
 	cancel()
-	s.b.disown(s)
-	if s.owned {
-		s.b.release()
-	}
+	s.b.kids.Done(s, &s.h, s.b.Close)
 }
 
 // Unsubscribe closes the subscription and, for a durable one, deletes it
 // with its pending messages (an UNSUBSCRIBE with activemq.subscriptionName).
 func (s *Subscription) Unsubscribe(ctx context.Context) error {
 	const op = "unsubscribe"
-	if s.closed.Swap(true) {
+	if !s.h.Close() {
 		return ek.Closed(op)
 	}
 	if s.name == "" {
@@ -213,14 +203,11 @@ func (s *Subscription) Unsubscribe(ctx context.Context) error {
 			}
 		}
 	}
-	s.b.disown(s)
-	if s.owned {
-		s.b.release()
-	}
+	s.b.kids.Done(s, &s.h, s.b.Close)
 	return err
 }
 
 func (s *Subscription) shutdown() {
-	s.closed.Store(true)
+	s.h.Shutdown()
 	s.r.close()
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/postroom/postroom/broker"
+	"github.com/postroom/postroom/internal/driverkit"
 	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
@@ -29,39 +30,38 @@ type opener struct{}
 
 // OpenBrokerURL dials the broker of u.
 func (opener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
-	return Dial(ctx, u.String(), Options{})
+	b, err := dialer(ctx, u)()
+	if err != nil {
+		return nil, err // not a nil *Broker in a non-nil interface
+	}
+	return b, nil
 }
 
 // OpenQueueURL dials a connection of its own for the queue named by u's path;
 // closing the queue closes it.
 func (opener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
-	b, err := Dial(ctx, u.String(), Options{})
+	q, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Queue, error) {
+		return b.OpenQueue(ctx, b.cfg.name, QueueOptions{})
+	}, func(b *Broker, q *Queue) { b.kids.Own(&q.h) })
 	if err != nil {
 		return nil, err
 	}
-	q, err := b.OpenQueue(ctx, b.cfg.name, QueueOptions{})
-	if err != nil {
-		_ = b.Close()
-		return nil, err
-	}
-	q.owned = true
-	b.retain()
 	return q, nil
 }
 
 // OpenTopicURL dials a connection of its own for the topic named by u's path;
 // it is closed when the topic and its subscriptions are.
 func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
-	b, err := Dial(ctx, u.String(), Options{})
+	t, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Topic, error) {
+		return b.OpenTopic(ctx, b.cfg.name, TopicOptions{})
+	}, func(b *Broker, t *Topic) { b.kids.Own(&t.h) })
 	if err != nil {
 		return nil, err
 	}
-	t, err := b.OpenTopic(ctx, b.cfg.name, TopicOptions{})
-	if err != nil {
-		_ = b.Close()
-		return nil, err
-	}
-	t.owned = true
-	b.retain()
 	return t, nil
+}
+
+// dialer dials the broker of u with the zero Options, for the URL openers.
+func dialer(ctx context.Context, u *url.URL) func() (*Broker, error) {
+	return func() (*Broker, error) { return Dial(ctx, u.String(), Options{}) }
 }

@@ -10,8 +10,9 @@ import (
 // Handle is what a queue, topic or subscription of a broker keeps about
 // its own life: whether it is closed, and whether it was opened by URL
 // and so holds a reference on the broker (see [Children.Retain]). The
-// zero value is open and holds no reference. Owned is set before the
-// value is shared; the closed flag is safe for concurrent use.
+// zero value is open and holds no reference. [Children.Own] and
+// [Children.Inherit] are called before the value reaches its user, who
+// alone closes it; the closed flag is safe for concurrent use.
 type Handle struct {
 	closed atomic.Bool
 	owned  bool
