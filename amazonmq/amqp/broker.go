@@ -2,11 +2,8 @@ package amqp
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -27,10 +24,9 @@ var _ broker.Broker = (*Broker)(nil)
 // reconnects on its own. Create one with [Dial]; it is safe for concurrent
 // use.
 type Broker struct {
-	cfg      *config
-	idPrefix string        // makes message ids unique across brokers
-	idSeq    atomic.Uint64 // makes them unique within this one
-	epoch    atomic.Uint64 // numbers consumer channels, for receipts
+	cfg   *config
+	ids   driverkit.IDs // message ids
+	epoch atomic.Uint64 // numbers consumer channels, for receipts
 
 	ctx     context.Context // ends the reconnect loop and its dials; cancelled by Close
 	cancel  context.CancelFunc
@@ -80,16 +76,14 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	var seed [6]byte
-	_, _ = rand.Read(seed[:])
 	b := &Broker{
 		cfg:       cfg,
-		idPrefix:  hex.EncodeToString(seed[:]) + "-",
 		runDone:   make(chan struct{}),
 		state:     broker.Connecting,
 		changed:   make(chan struct{}),
 		listeners: make(map[*listener]struct{}),
 	}
+	b.ids.Init()
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	if err := b.connect(ctx); err != nil {
 		b.cancel()
@@ -192,14 +186,7 @@ func (b *Broker) run() {
 		s.close()
 
 		policy := reconnect.Policy{Backoff: b.cfg.Backoff, MaxAttempts: b.cfg.MaxReconnectAttempts}
-		err = reconnect.Retry(b.ctx, policy, b.connect, func(err error) {
-			b.mu.Lock()
-			b.lastErr = err
-			b.mu.Unlock()
-		})
-		if _, ok := errors.AsType[*reconnect.GaveUpError](err); ok {
-			b.giveUp(fmt.Errorf("amqp: %w", err))
-		}
+		err = reconnect.Again(b.ctx, policy, "amqp", b.connect, &b.mu, &b.lastErr, b.giveUp)
 		if err != nil {
 			return
 		}
@@ -430,9 +417,4 @@ func (b *Broker) goroutine(f func()) bool {
 	return true
 }
 
-// newID returns a message id unique to this broker connection.
-func (b *Broker) newID() string {
-	var buf [64]byte
-	id := append(buf[:0], b.idPrefix...)
-	return string(strconv.AppendUint(id, b.idSeq.Add(1), 10))
-}
+func (b *Broker) newID() string { return b.ids.New() }

@@ -167,11 +167,7 @@ func (t *Topic) Delete(ctx context.Context) error {
 // pubsub.Open releases its connection once it and its subscriptions are
 // closed.
 func (t *Topic) Close() error {
-	if !t.h.Close() {
-		return nil
-	}
-	t.b.kids.Done(t, &t.h, t.b.Close)
-	return nil
+	return t.b.kids.Close(t, &t.h, t.b.Close)
 }
 
 func (t *Topic) shutdown() { t.h.Shutdown() }

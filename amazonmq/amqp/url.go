@@ -27,11 +27,7 @@ type urlOpener struct{}
 // OpenBrokerURL dials the URL with the zero Options plus its query
 // parameters.
 func (urlOpener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
-	b, err := dialer(ctx, u)()
-	if err != nil {
-		return nil, err // not a nil *Broker in a non-nil interface
-	}
-	return b, nil
+	return driverkit.Upcast[broker.Broker](Dial(ctx, u.String(), Options{}))
 }
 
 // OpenQueueURL dials the URL and declares the queue its queue parameter
@@ -41,13 +37,9 @@ func (urlOpener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, err
 	if name == "" {
 		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no queue parameter (want amqp://host/vhost?queue=name)", u.Redacted())
 	}
-	q, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Queue, error) {
+	return driverkit.OpenOwned[queue.Queue](dialer(ctx, u), func(b *Broker) (*Queue, error) {
 		return b.OpenQueue(ctx, name, QueueOptions{})
 	}, func(b *Broker, q *Queue) { b.kids.Own(&q.h) })
-	if err != nil {
-		return nil, err
-	}
-	return q, nil
 }
 
 // OpenTopicURL dials the URL and declares the exchange its topic parameter
@@ -58,13 +50,9 @@ func (urlOpener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, er
 	if name == "" {
 		return nil, ek.Errorf(postroom.ErrInvalid, "open", "the URL %q has no topic parameter (want amqp://host/vhost?topic=name)", u.Redacted())
 	}
-	t, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Topic, error) {
+	return driverkit.OpenOwned[pubsub.Topic](dialer(ctx, u), func(b *Broker) (*Topic, error) {
 		return b.OpenTopic(ctx, name, TopicOptions{})
 	}, func(b *Broker, t *Topic) { b.kids.Own(&t.h) })
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // dialer dials the broker of u with the zero Options, for the URL openers.

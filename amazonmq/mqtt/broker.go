@@ -2,8 +2,6 @@ package mqtt
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,8 +24,7 @@ var _ broker.Broker = (*Broker)(nil)
 // with [Dial]; it is safe for concurrent use.
 type Broker struct {
 	cfg      *config
-	idPrefix string        // makes message ids unique across brokers
-	idSeq    atomic.Uint64 // makes them unique within this one
+	ids      driverkit.IDs // message ids
 	genSeq   atomic.Uint64 // numbers links, for receipts
 	notify   *brokerstate.Notifier
 	clientID string // of the broker's own connection; subscriptions without a name add a suffix
@@ -54,17 +51,15 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	var seed [6]byte
-	_, _ = rand.Read(seed[:])
 	b := &Broker{
-		cfg:      cfg,
-		idPrefix: hex.EncodeToString(seed[:]) + "-",
-		notify:   brokerstate.New(),
-		down:     make(map[*session]struct{}),
+		cfg:    cfg,
+		notify: brokerstate.New(),
+		down:   make(map[*session]struct{}),
 	}
+	seed := b.ids.Init()
 	b.clientID = cfg.ClientID
 	if b.clientID == "" {
-		b.clientID = "postroom-" + hex.EncodeToString(seed[:])
+		b.clientID = "postroom-" + seed
 	}
 	b.main = newSession(b, b.clientID, true, nil)
 	if err := b.main.start(ctx); err != nil {
@@ -199,6 +194,4 @@ func (b *Broker) subClientID() string {
 	return b.clientID + "-s" + strconv.FormatUint(b.subSeq.Add(1), 10)
 }
 
-func (b *Broker) newID() string {
-	return b.idPrefix + strconv.FormatUint(b.idSeq.Add(1), 10)
-}
+func (b *Broker) newID() string { return b.ids.New() }

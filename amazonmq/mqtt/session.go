@@ -122,7 +122,7 @@ func (s *session) run(l *link) {
 		s.lose(l)
 		s.disconnect(l, 0)
 		policy := reconnect.Policy{Backoff: s.b.cfg.Backoff, MaxAttempts: s.b.cfg.MaxReconnectAttempts}
-		err := reconnect.Retry(s.ctx, policy, func(ctx context.Context) error {
+		err := reconnect.Again(s.ctx, policy, "mqtt", func(ctx context.Context) error {
 			nl, err := s.connect(ctx)
 			if err != nil {
 				return err
@@ -133,14 +133,7 @@ func (s *session) run(l *link) {
 			}
 			l = nl
 			return nil
-		}, func(err error) {
-			s.mu.Lock()
-			s.lastErr = err
-			s.mu.Unlock()
-		})
-		if _, ok := errors.AsType[*reconnect.GaveUpError](err); ok {
-			s.giveUp(fmt.Errorf("mqtt: %w", err))
-		}
+		}, &s.mu, &s.lastErr, s.giveUp)
 		if err != nil {
 			return
 		}

@@ -33,24 +33,16 @@ type opener struct{}
 
 // OpenBrokerURL dials the broker of u.
 func (opener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
-	b, err := dialer(ctx, u)()
-	if err != nil {
-		return nil, err // not a nil *Broker in a non-nil interface
-	}
-	return b, nil
+	return driverkit.Upcast[broker.Broker](Dial(ctx, u.String(), Options{}))
 }
 
 // OpenTopicURL dials a connection of its own for the topic named by u's path
 // (escape # as %23); it is closed when the topic and its subscriptions
 // are.
 func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
-	t, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Topic, error) {
+	return driverkit.OpenOwned[pubsub.Topic](dialer(ctx, u), func(b *Broker) (*Topic, error) {
 		return b.OpenTopic(ctx, b.cfg.name, TopicOptions{})
 	}, func(b *Broker, t *Topic) { b.kids.Own(&t.h) })
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // TopicOf returns the topic a delivery of this driver was published to,

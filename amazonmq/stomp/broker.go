@@ -2,11 +2,8 @@ package stomp
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,12 +35,11 @@ var _ broker.Broker = (*Broker)(nil)
 // that vends queues and topics and reconnects on its own. Create one with
 // [Dial]; it is safe for concurrent use.
 type Broker struct {
-	cfg      *config
-	idPrefix string        // makes message ids unique across brokers
-	idSeq    atomic.Uint64 // makes them unique within this one
-	genSeq   atomic.Uint64 // numbers connections, for receipts
-	subSeq   atomic.Uint64 // numbers subscriptions
-	notify   *brokerstate.Notifier
+	cfg    *config
+	ids    driverkit.IDs // message ids
+	genSeq atomic.Uint64 // numbers connections, for receipts
+	subSeq atomic.Uint64 // numbers subscriptions
+	notify *brokerstate.Notifier
 
 	ctx       context.Context // ends the reconnect loop and its dials; cancelled by Close
 	cancel    context.CancelFunc
@@ -73,15 +69,13 @@ func Dial(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	var seed [6]byte
-	_, _ = rand.Read(seed[:])
 	b := &Broker{
 		cfg:       cfg,
-		idPrefix:  hex.EncodeToString(seed[:]) + "-",
 		notify:    brokerstate.New(),
 		changed:   make(chan struct{}),
 		receivers: make(map[*receiver]struct{}),
 	}
+	b.ids.Init()
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	c, err := b.connect(ctx)
 	if err != nil {
@@ -198,9 +192,7 @@ func (b *Broker) untrack(r *receiver) {
 	b.mu.Unlock()
 }
 
-func (b *Broker) newID() string {
-	return b.idPrefix + strconv.FormatUint(b.idSeq.Add(1), 10)
-}
+func (b *Broker) newID() string { return b.ids.New() }
 
 // run keeps the broker connected until Close: it waits for the current
 // connection to break, then reconnects with backoff and restores the
@@ -217,7 +209,7 @@ func (b *Broker) run(c *conn) {
 		c.wg.Wait()
 		b.lost(c)
 		policy := reconnect.Policy{Backoff: b.cfg.Backoff, MaxAttempts: b.cfg.MaxReconnectAttempts}
-		err := reconnect.Retry(b.ctx, policy, func(ctx context.Context) error {
+		err := reconnect.Again(b.ctx, policy, "stomp", func(ctx context.Context) error {
 			nc, err := b.connect(ctx)
 			if err != nil {
 				return err
@@ -228,14 +220,7 @@ func (b *Broker) run(c *conn) {
 			}
 			c = nc
 			return nil
-		}, func(err error) {
-			b.mu.Lock()
-			b.lastErr = err
-			b.mu.Unlock()
-		})
-		if _, ok := errors.AsType[*reconnect.GaveUpError](err); ok {
-			b.giveUp(fmt.Errorf("stomp: %w", err))
-		}
+		}, &b.mu, &b.lastErr, b.giveUp)
 		if err != nil {
 			return
 		}

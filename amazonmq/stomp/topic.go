@@ -97,11 +97,7 @@ func (t *Topic) Subscribe(ctx context.Context, opts pubsub.SubscribeOptions) (pu
 // themselves. Close of a topic opened by URL closes its connection once its
 // subscriptions are closed too.
 func (t *Topic) Close() error {
-	if !t.h.Close() {
-		return nil
-	}
-	t.b.kids.Done(t, &t.h, t.b.Close)
-	return nil
+	return t.b.kids.Close(t, &t.h, t.b.Close)
 }
 
 func (t *Topic) shutdown() { t.h.Shutdown() }

@@ -30,35 +30,23 @@ type opener struct{}
 
 // OpenBrokerURL dials the broker of u.
 func (opener) OpenBrokerURL(ctx context.Context, u *url.URL) (broker.Broker, error) {
-	b, err := dialer(ctx, u)()
-	if err != nil {
-		return nil, err // not a nil *Broker in a non-nil interface
-	}
-	return b, nil
+	return driverkit.Upcast[broker.Broker](Dial(ctx, u.String(), Options{}))
 }
 
 // OpenQueueURL dials a connection of its own for the queue named by u's path;
 // closing the queue closes it.
 func (opener) OpenQueueURL(ctx context.Context, u *url.URL) (queue.Queue, error) {
-	q, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Queue, error) {
+	return driverkit.OpenOwned[queue.Queue](dialer(ctx, u), func(b *Broker) (*Queue, error) {
 		return b.OpenQueue(ctx, b.cfg.name, QueueOptions{})
 	}, func(b *Broker, q *Queue) { b.kids.Own(&q.h) })
-	if err != nil {
-		return nil, err
-	}
-	return q, nil
 }
 
 // OpenTopicURL dials a connection of its own for the topic named by u's path;
 // it is closed when the topic and its subscriptions are.
 func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
-	t, err := driverkit.OpenOwned(dialer(ctx, u), func(b *Broker) (*Topic, error) {
+	return driverkit.OpenOwned[pubsub.Topic](dialer(ctx, u), func(b *Broker) (*Topic, error) {
 		return b.OpenTopic(ctx, b.cfg.name, TopicOptions{})
 	}, func(b *Broker, t *Topic) { b.kids.Own(&t.h) })
-	if err != nil {
-		return nil, err
-	}
-	return t, nil
 }
 
 // dialer dials the broker of u with the zero Options, for the URL openers.

@@ -1,8 +1,8 @@
 // Package driverkit holds the scaffolding the broker drivers share: the
 // queues, topics and subscriptions a broker closes with itself and their
 // closed flags ([Children], [Handle]), the owners of a broker opened by
-// URL ([OpenOwned]), and the table of URL query parameters a driver
-// knows ([ApplyParams]).
+// URL ([OpenOwned], [Upcast]), message ids ([IDs]), and the table of URL
+// query parameters a driver knows ([ApplyParams]).
 package driverkit
 
 import (

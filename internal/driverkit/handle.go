@@ -67,9 +67,9 @@ func (cs *Children) Done(child any, h *Handle, closeBroker func() error) {
 // a broker of its own: dial dials the broker, open opens the value on it,
 // and own makes the value hold the broker (usually [Children.Own]), so
 // that closing it closes the broker. When open fails the broker is
-// closed.
-func OpenOwned[B io.Closer, C any](dial func() (B, error), open func(B) (C, error), own func(B, C)) (C, error) {
-	var zero C
+// closed. The value is returned as the interface I (see [Upcast]).
+func OpenOwned[I any, B io.Closer, C any](dial func() (B, error), open func(B) (C, error), own func(B, C)) (I, error) {
+	var zero I
 	b, err := dial()
 	if err != nil {
 		return zero, err
@@ -80,5 +80,26 @@ func OpenOwned[B io.Closer, C any](dial func() (B, error), open func(B) (C, erro
 		return zero, err
 	}
 	own(b, c)
-	return c, nil
+	return Upcast[I](c, nil)
+}
+
+// Close closes a child whose closing is only that: h is marked closed,
+// and the first call hands child to [Children.Done]. It returns nil, for
+// the child's Close.
+func (cs *Children) Close(child any, h *Handle, closeBroker func() error) error {
+	if h.Close() {
+		cs.Done(child, h, closeBroker)
+	}
+	return nil
+}
+
+// Upcast returns c as the interface I, or a nil I when err is not nil,
+// so that a failed open never returns a nil pointer in a non-nil
+// interface. C must implement I.
+func Upcast[I, C any](c C, err error) (I, error) {
+	var zero I
+	if err != nil {
+		return zero, err
+	}
+	return any(c).(I), nil
 }

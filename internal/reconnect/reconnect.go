@@ -5,7 +5,9 @@ package reconnect
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/postroom/postroom/backoff"
@@ -64,4 +66,22 @@ func Retry(ctx context.Context, p Policy, connect func(context.Context) error, f
 			return ctx.Err()
 		}
 	}
+}
+
+// Again is [Retry] for a driver's reconnect loop: each failure is stored
+// in *last under mu (the latest connection error, for the driver's error
+// messages), and when p gives up, gaveUp gets the *GaveUpError with pkg
+// before it ("stomp: gave up reconnecting after 3 attempts: …"). It
+// returns Retry's error: nil once connected.
+func Again(ctx context.Context, p Policy, pkg string, connect func(context.Context) error, mu sync.Locker, last *error, gaveUp func(error)) error {
+	err := Retry(ctx, p, connect, func(err error) {
+		mu.Lock()
+		*last = err
+		mu.Unlock()
+	})
+	var g *GaveUpError
+	if errors.As(err, &g) {
+		gaveUp(fmt.Errorf("%s: %w", pkg, err))
+	}
+	return err
 }

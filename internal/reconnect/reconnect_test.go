@@ -3,6 +3,7 @@ package reconnect
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,4 +73,35 @@ func TestRetryStopsWithContext(t *testing.T) {
 	err = Retry(ctx, Policy{}, func(context.Context) error { return errors.New("cut short") }, func(error) { failed++ })
 	require.ErrorIs(t, err, context.Canceled)
 	assert.Zero(t, failed, "an attempt that failed because ctx ended is not a failure")
+}
+
+func TestAgain(t *testing.T) {
+	var mu sync.Mutex
+	var last, gave error
+	boom := errors.New("refused")
+	var d delays
+	p := d.policy(2)
+	err := Again(context.Background(), p, "stomp", func(context.Context) error { return boom }, &mu, &last, func(err error) { gave = err })
+	var g *GaveUpError
+	if !errors.As(err, &g) || g.Attempts != 2 {
+		t.Fatalf("Again = %v, want a GaveUpError after 2 attempts", err)
+	}
+	if last != boom {
+		t.Errorf("last = %v, want the attempt's error", last)
+	}
+	if gave == nil || gave.Error() != "stomp: gave up reconnecting after 2 attempts: refused" || !errors.Is(gave, boom) {
+		t.Errorf("gaveUp got %v", gave)
+	}
+
+	gave, last = nil, nil
+	n := 0
+	err = Again(context.Background(), p, "stomp", func(context.Context) error {
+		if n++; n == 1 {
+			return boom
+		}
+		return nil
+	}, &mu, &last, func(err error) { gave = err })
+	if err != nil || gave != nil || last != boom {
+		t.Errorf("connected on the second attempt: err %v, gaveUp %v, last %v", err, gave, last)
+	}
 }
