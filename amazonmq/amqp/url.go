@@ -12,13 +12,7 @@ import (
 	"github.com/postroom/postroom/queue"
 )
 
-func init() {
-	for _, scheme := range []string{"amqp", "amqps"} {
-		queue.Register(scheme, urlOpener{})
-		pubsub.Register(scheme, urlOpener{})
-		broker.Register(scheme, urlOpener{})
-	}
-}
+func init() { driverkit.Register(urlOpener{}, "amqp", "amqps") }
 
 // urlOpener opens brokers, queues and topics from URLs; see the package
 // documentation for the form.

@@ -21,12 +21,7 @@ const (
 	SchemeMQTTSSL = "mqtt+ssl" // as the Amazon MQ console shows MQTT endpoints
 )
 
-func init() {
-	for _, s := range []string{SchemeMQTT, SchemeMQTTS, SchemeMQTTSSL} {
-		pubsub.Register(s, opener{})
-		broker.Register(s, opener{})
-	}
-}
+func init() { driverkit.Register(opener{}, SchemeMQTT, SchemeMQTTS, SchemeMQTTSSL) }
 
 // opener opens brokers and topics by URL.
 type opener struct{}

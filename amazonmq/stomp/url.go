@@ -17,13 +17,7 @@ const (
 	SchemeSTOMPSSL = "stomp+ssl"
 )
 
-func init() {
-	for _, s := range []string{SchemeSTOMP, SchemeSTOMPSSL} {
-		queue.Register(s, opener{})
-		pubsub.Register(s, opener{})
-		broker.Register(s, opener{})
-	}
-}
+func init() { driverkit.Register(opener{}, SchemeSTOMP, SchemeSTOMPSSL) }
 
 // opener opens brokers, queues and topics by URL.
 type opener struct{}

@@ -2,7 +2,8 @@
 // queues, topics and subscriptions a broker closes with itself and their
 // closed flags ([Children], [Handle]), the owners of a broker opened by
 // URL ([OpenOwned], [Upcast]), message ids ([IDs]), and the table of URL
-// query parameters a driver knows ([ApplyParams]).
+// query parameters a driver knows ([ApplyParams]), and the registration
+// of a URL opener with every abstraction it opens ([Register]).
 package driverkit
 
 import (
