@@ -1,9 +1,9 @@
 // Package driverkit holds the scaffolding the broker drivers share: the
 // queues, topics and subscriptions a broker closes with itself and their
 // closed flags ([Children], [Handle]), the owners of a broker opened by
-// URL ([OpenOwned], [Upcast]), message ids ([IDs]), and the table of URL
-// query parameters a driver knows ([ApplyParams]), and the registration
-// of a URL opener with every abstraction it opens ([Register]).
+// URL ([OpenOwned], [Upcast]) and the registration of its URL opener
+// ([Register]), message ids ([IDs]), and the table of URL query
+// parameters a driver knows ([ApplyParams]).
 package driverkit
 
 import (
