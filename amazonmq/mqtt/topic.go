@@ -233,25 +233,11 @@ func (sub *Subscription) take(n int) ([]*queue.Delivery, error) {
 	if sub.done {
 		return nil, ek.Closed("receive")
 	}
-	var ds []*queue.Delivery
 	now := time.Now()
-	i := 0
-	for ; i < len(sub.buf) && len(ds) < n; i++ {
-		e := sub.buf[i]
-		sub.buf[i] = nil
-		if !e.l.alive() {
-			continue
-		}
-		if ds == nil {
-			ds = make([]*queue.Delivery, 0, min(n, len(sub.buf)))
-		}
-		ds = append(ds, sub.handOut(e, now))
-	}
-	sub.buf = sub.buf[i:]
-	if len(sub.buf) == 0 {
-		sub.buf = nil
-	} else {
-		sub.signal()
+	ds, more := longpoll.Take(&sub.buf, n, func(e *entry) bool { return e.l.alive() },
+		func(e *entry) *queue.Delivery { return sub.handOut(e, now) })
+	if more {
+		sub.signal() // for the next Receive
 	}
 	return ds, nil
 }

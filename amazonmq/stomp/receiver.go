@@ -213,25 +213,11 @@ func (r *receiver) take(n int) ([]*queue.Delivery, error) {
 	if r.closed {
 		return nil, ek.Closed("receive")
 	}
-	var ds []*queue.Delivery
 	now := time.Now()
-	i := 0
-	for ; i < len(r.buf) && len(ds) < n; i++ {
-		e := r.buf[i]
-		r.buf[i] = nil
-		if !e.c.alive() {
-			continue
-		}
-		if ds == nil {
-			ds = make([]*queue.Delivery, 0, min(n, len(r.buf)))
-		}
-		ds = append(ds, r.handOut(e, now))
-	}
-	r.buf = r.buf[i:]
-	if len(r.buf) == 0 {
-		r.buf = nil
-	} else {
-		r.signal() // more for the next caller
+	ds, more := longpoll.Take(&r.buf, n, func(e *entry) bool { return e.c.alive() },
+		func(e *entry) *queue.Delivery { return r.handOut(e, now) })
+	if more {
+		r.signal() // for the next Receive
 	}
 	return ds, nil
 }

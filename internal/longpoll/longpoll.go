@@ -68,3 +68,31 @@ func Wait(ctx context.Context, avail <-chan struct{}, deadline time.Time, take f
 		}
 	}
 }
+
+// Take hands out up to n of the buffered entries *buf, oldest first,
+// through handOut, dropping on the way those live reports dead (their
+// connection was lost: the broker delivers them again). It leaves the
+// rest in *buf, nil when none is left, and reports whether some are, for
+// the caller to wake the next Receive. Callers hold the buffer's lock.
+func Take[E any](buf *[]E, n int, live func(E) bool, handOut func(E) *queue.Delivery) (ds []*queue.Delivery, more bool) {
+	b := *buf
+	var zero E
+	i := 0
+	for ; i < len(b) && len(ds) < n; i++ {
+		e := b[i]
+		b[i] = zero
+		if !live(e) {
+			continue
+		}
+		if ds == nil {
+			ds = make([]*queue.Delivery, 0, min(n, len(b)))
+		}
+		ds = append(ds, handOut(e))
+	}
+	b = b[i:]
+	if len(b) == 0 {
+		b = nil
+	}
+	*buf = b
+	return ds, b != nil
+}

@@ -100,3 +100,43 @@ func TestWait(t *testing.T) {
 	_, err = Wait(ctx, b.avail, time.Now().Add(10*time.Second), func() ([]*queue.Delivery, error) { return nil, closed })
 	require.ErrorIs(t, err, closed, "take's error ends the wait")
 }
+
+func TestTake(t *testing.T) {
+	type entry struct {
+		id   string
+		dead bool
+	}
+	live := func(e *entry) bool { return !e.dead }
+	hand := func(e *entry) *queue.Delivery { return &queue.Delivery{Message: queue.Message{ID: e.id}} }
+	ids := func(ds []*queue.Delivery) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	a, b, c, d := &entry{id: "a"}, &entry{id: "b", dead: true}, &entry{id: "c"}, &entry{id: "d"}
+	buf := []*entry{a, b, c, d}
+	backing := buf
+
+	ds, more := Take(&buf, 2, live, hand)
+	assert.Equal(t, []string{"a", "c"}, ids(ds), "the dead entry is dropped, not counted")
+	assert.True(t, more)
+	assert.Equal(t, []*entry{d}, buf)
+	assert.Equal(t, []*entry{nil, nil, nil, d}, backing, "taken entries are cleared for the collector")
+
+	ds, more = Take(&buf, 5, live, hand)
+	assert.Equal(t, []string{"d"}, ids(ds))
+	assert.False(t, more)
+	assert.Nil(t, buf)
+
+	ds, more = Take(&buf, 5, live, hand)
+	assert.Nil(t, ds, "an empty buffer hands out nothing")
+	assert.False(t, more)
+
+	buf = []*entry{b}
+	ds, more = Take(&buf, 1, live, hand)
+	assert.Nil(t, ds, "only dead entries: nothing")
+	assert.False(t, more)
+	assert.Nil(t, buf)
+}
