@@ -9,6 +9,7 @@ import (
 
 	"github.com/postroom/postroom/internal/sqsmd5"
 	"github.com/postroom/postroom/localaws/internal/awsreq"
+	"github.com/postroom/postroom/memory"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -36,8 +37,10 @@ func toAttributes(in map[string]sqsAttrValue) (queue.Attributes, *awsreq.Error) 
 	return out, nil
 }
 
-// sendInput makes the message of a SendMessage call or batch entry.
-func sendInput(e *sqsEntry, trace string) (*queue.Message, queue.Attributes, *awsreq.Error) {
+// sendInput makes the message of a SendMessage call or batch entry, with
+// its system attributes: AWSTraceHeader from MessageSystemAttributes, else
+// from the X-Amzn-Trace-Id header (trace).
+func sendInput(e *sqsEntry, trace string) (*memory.SQSMessage, queue.Attributes, *awsreq.Error) {
 	if e.MessageBody == nil {
 		return nil, nil, missing("MessageBody")
 	}
@@ -59,11 +62,14 @@ func sendInput(e *sqsEntry, trace string) (*queue.Message, queue.Attributes, *aw
 			sys = queue.Attributes{"AWSTraceHeader": queue.String(trace)}
 		}
 	}
-	m := &queue.Message{
+	m := &memory.SQSMessage{Message: queue.Message{
 		Body:            []byte(*e.MessageBody),
 		Attributes:      attrs,
 		GroupID:         e.MessageGroupID,
 		DeduplicationID: e.MessageDeduplicationID,
+	}}
+	if a, ok := sys["AWSTraceHeader"]; ok {
+		m.TraceHeader = a.Value
 	}
 	d, given, perr := intParam(e.DelaySeconds, "DelaySeconds")
 	if perr != nil {
@@ -78,12 +84,13 @@ func sendInput(e *sqsEntry, trace string) (*queue.Message, queue.Attributes, *aw
 	return m, sys, nil
 }
 
-func sentOutput(m *queue.Message, sys queue.Attributes) *sendOutput {
+func sentOutput(m *memory.SQSMessage, sys queue.Attributes) *sendOutput {
 	return &sendOutput{
 		MessageID:              m.ID,
 		MD5OfMessageBody:       sqsmd5.Body(m.Body),
 		MD5OfMessageAttributes: sqsmd5.Attributes(m.Attributes),
 		MD5OfSystemAttributes:  sqsmd5.Attributes(sys),
+		SequenceNumber:         m.SequenceNumber,
 	}
 }
 
@@ -100,7 +107,7 @@ func (c *sqsCall) sendMessage() (sqsOutput, *awsreq.Error) {
 	if e != nil {
 		return nil, e
 	}
-	if err := q.Send(c.ctx, m); err != nil {
+	if err := q.SendSQS(c.ctx, m); err != nil {
 		return nil, fromBackend(entryErr(err, 0))
 	}
 	return sentOutput(m, sys), nil
@@ -151,7 +158,7 @@ func (c *sqsCall) sendMessageBatch() (sqsOutput, *awsreq.Error) {
 	}
 	out := &sendBatchOutput{Successful: []*sendOutput{}, Failed: []batchFailure{}}
 	var (
-		msgs []*queue.Message
+		msgs []*memory.SQSMessage
 		sys  []queue.Attributes
 		ids  []string
 	)
@@ -167,7 +174,7 @@ func (c *sqsCall) sendMessageBatch() (sqsOutput, *awsreq.Error) {
 	if len(msgs) == 0 {
 		return out, nil
 	}
-	err := q.Send(c.ctx, msgs...)
+	err := q.SendSQS(c.ctx, msgs...)
 	if err != nil && !isBatchErr(err) {
 		return nil, fromBackend(err)
 	}
@@ -231,7 +238,7 @@ func (c *sqsCall) receiveMessage() (sqsOutput, *awsreq.Error) {
 			opts.VisibilityTimeout = time.Nanosecond // visible again at once
 		}
 	}
-	ds, err := q.Receive(c.ctx, opts)
+	ds, err := q.ReceiveSQS(c.ctx, memory.SQSReceiveOptions{ReceiveOptions: opts, AttemptID: c.in.ReceiveRequestAttempt})
 	if err != nil {
 		if c.s.ctx.Err() != nil {
 			return &receiveOutput{}, nil // the server is closing: answer empty
@@ -269,7 +276,7 @@ func (c *sqsCall) receiveMessage() (sqsOutput, *awsreq.Error) {
 }
 
 // systemAttributes returns the requested system attributes of d.
-func (c *sqsCall) systemAttributes(d *queue.Delivery, names []string) map[string]string {
+func (c *sqsCall) systemAttributes(d *memory.SQSDelivery, names []string) map[string]string {
 	if len(names) == 0 {
 		return nil
 	}
@@ -298,7 +305,10 @@ func (c *sqsCall) systemAttributes(d *queue.Delivery, names []string) map[string
 	if d.GroupID != "" {
 		all["MessageGroupId"] = d.GroupID
 	}
-	if src := deadLetterSource(d); src != "" {
+	if d.TraceHeader != "" {
+		all["AWSTraceHeader"] = d.TraceHeader
+	}
+	if src := deadLetterSource(&d.Delivery); src != "" {
 		all["DeadLetterQueueSourceArn"] = src
 	}
 	out := make(map[string]string)

@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/postroom/postroom/internal/sqsmd5"
+	"github.com/postroom/postroom/queue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -313,4 +315,90 @@ func TestSDKLongPoll(t *testing.T) {
 	require.NoError(t, rerr)
 	assert.Empty(t, got.Messages)
 	assert.Less(t, time.Since(start), 10*time.Second)
+}
+
+func TestSDKFIFOSystemAttributes(t *testing.T) {
+	ctx := context.Background()
+	_, c := newSQS(t, Options{})
+	url := createQueue(t, c, "orders.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true"})
+
+	// SequenceNumber in SendMessage and SendMessageBatch replies, the
+	// original's for a duplicate; AWSTraceHeader from the system
+	// attributes or, failing them, the X-Amzn-Trace-Id header.
+	traceAttr := map[string]types.MessageSystemAttributeValue{
+		"AWSTraceHeader": {DataType: aws.String("String"), StringValue: aws.String("Root=1-attr")}}
+	one, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String("one"),
+		MessageGroupId: aws.String("g"), MessageSystemAttributes: traceAttr})
+	require.NoError(t, err)
+	require.NotNil(t, one.SequenceNumber)
+	assert.Equal(t, sqsmd5.Attributes(queue.Attributes{"AWSTraceHeader": queue.String("Root=1-attr")}), *one.MD5OfMessageSystemAttributes)
+	withHeader := func(o *sqs.Options) {
+		o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Amzn-Trace-Id", "Root=1-header"))
+	}
+	batch, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: &url, Entries: []types.SendMessageBatchRequestEntry{
+		{Id: aws.String("a"), MessageBody: aws.String("two"), MessageGroupId: aws.String("g")},
+		{Id: aws.String("b"), MessageBody: aws.String("three"), MessageGroupId: aws.String("g"), MessageSystemAttributes: traceAttr},
+		{Id: aws.String("dup"), MessageBody: aws.String("one"), MessageGroupId: aws.String("g")},
+	}}, withHeader)
+	require.NoError(t, err)
+	require.Len(t, batch.Successful, 3)
+	seqs := map[string]string{}
+	for _, e := range batch.Successful {
+		require.NotNil(t, e.SequenceNumber, *e.Id)
+		seqs[*e.Id] = *e.SequenceNumber
+	}
+	assert.Less(t, *one.SequenceNumber, seqs["a"])
+	assert.Less(t, seqs["a"], seqs["b"])
+	assert.Equal(t, *one.SequenceNumber, seqs["dup"], "a duplicate reports the original's sequence number")
+
+	// Standard queues have no sequence numbers.
+	std := createQueue(t, c, "plain", nil)
+	plain, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &std, MessageBody: aws.String("x")}, withHeader)
+	require.NoError(t, err)
+	assert.Nil(t, plain.SequenceNumber)
+	got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &std,
+		MessageSystemAttributeNames: []types.MessageSystemAttributeName{"AWSTraceHeader"}})
+	require.NoError(t, err)
+	require.Len(t, got.Messages, 1)
+	assert.Equal(t, map[string]string{"AWSTraceHeader": "Root=1-header"}, got.Messages[0].Attributes)
+
+	// Received: the same sequence numbers and trace headers, asked for
+	// by name or with All; a retry with the same ReceiveRequestAttemptId
+	// returns the same messages and receipt handles.
+	recv := func(attempt string, names ...types.MessageSystemAttributeName) []types.Message {
+		t.Helper()
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10,
+			MessageSystemAttributeNames: names, ReceiveRequestAttemptId: aws.String(attempt)})
+		require.NoError(t, err)
+		return out.Messages
+	}
+	first := recv("attempt-1", "All")
+	require.Len(t, first, 3)
+	wantSeq := []string{*one.SequenceNumber, seqs["a"], seqs["b"]}
+	wantTrace := []string{"Root=1-attr", "Root=1-header", "Root=1-attr"}
+	for i, m := range first {
+		assert.Equal(t, wantSeq[i], m.Attributes["SequenceNumber"], *m.Body)
+		assert.Equal(t, wantTrace[i], m.Attributes["AWSTraceHeader"], *m.Body)
+	}
+	retry := recv("attempt-1", "SequenceNumber")
+	require.Len(t, retry, 3)
+	for i := range first {
+		assert.Equal(t, *first[i].ReceiptHandle, *retry[i].ReceiptHandle)
+		assert.Equal(t, *first[i].MessageId, *retry[i].MessageId)
+		assert.Equal(t, map[string]string{"SequenceNumber": wantSeq[i]}, retry[i].Attributes)
+	}
+	assert.Empty(t, recv("attempt-2"), "another attempt id receives anew; the group is locked")
+
+	// After a delete the retry receives anew; the old receipt stays usable
+	// for the messages still in flight.
+	_, err = c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: first[0].ReceiptHandle})
+	require.NoError(t, err)
+	assert.Empty(t, recv("attempt-1"))
+	_, err = c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &url, Entries: []types.DeleteMessageBatchRequestEntry{
+		{Id: aws.String("a"), ReceiptHandle: first[1].ReceiptHandle}, {Id: aws.String("b"), ReceiptHandle: first[2].ReceiptHandle}}})
+	require.NoError(t, err)
+
+	// A malformed attempt id is refused.
+	_, err = c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, ReceiveRequestAttemptId: aws.String("not valid")})
+	assert.Equal(t, "InvalidParameterValue", apiCode(t, err))
 }

@@ -107,8 +107,8 @@ type Queue struct {
 	pending   msgHeap             // delayed and in-flight messages, by visibleAt
 	inFlight  int
 	delayed   int
-	dedup     map[string]time.Time // FIFO: deduplication key → expiry
-	dedupIDs  map[string]string    // FIFO: deduplication key → message id
+	dedup     map[string]dedupEntry // FIFO: deduplication key → the message sent with it
+	attempts  map[string]*attempt   // FIFO: receives by ReceiveRequestAttemptId
 	lastPurge time.Time
 	seq       uint64
 	waiters   int
@@ -155,8 +155,7 @@ func newQueue(w *World, name string, opts QueueOptions) (*Queue, error) {
 	}
 	if fifo {
 		q.groups = make(map[string]*group)
-		q.dedup = make(map[string]time.Time)
-		q.dedupIDs = make(map[string]string)
+		q.dedup = make(map[string]dedupEntry)
 	}
 	return q, nil
 }
@@ -226,6 +225,9 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 	}
 	return nil
 }
+
+// options returns the queue's options.
+func (q *Queue) options() *QueueOptions { return &q.opts }
 
 // Name returns the queue's name.
 func (q *Queue) Name() string { return q.name }
@@ -311,6 +313,7 @@ func (q *Queue) Purge(ctx context.Context) error {
 	q.ready = ring{}
 	q.pending = nil
 	q.readyG = nil
+	q.attempts = nil
 	if q.fifo {
 		clear(q.groups)
 	}

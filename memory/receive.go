@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unsafe"
@@ -22,12 +23,136 @@ import (
 // A message received more times than its queue's redrive policy allows is
 // moved to the dead-letter queue instead of being returned.
 func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queue.Delivery, error) {
+	var ds []*queue.Delivery
+	err := q.receive(ctx, opts, "", func(taken []*message) {
+		ds = q.deliveries(taken, nil)
+	})
+	return ds, err
+}
+
+// SQSReceiveOptions are the options of ReceiveSQS.
+type SQSReceiveOptions struct {
+	queue.ReceiveOptions
+
+	// AttemptID is SQS's ReceiveRequestAttemptId, for FIFO queues
+	// (standard queues ignore it): 1 to 128 alphanumeric and punctuation
+	// characters. A retry with the same id within 5 minutes of the receive
+	// that first used it returns the same messages with the same receipts
+	// at once, restarting their visibility timeout, as long as none of
+	// them was deleted, had its visibility changed or became visible
+	// again; otherwise it receives anew.
+	AttemptID string
+}
+
+// SQSDelivery is a delivery with what SQS's ReceiveMessage returns beside
+// a queue.Delivery.
+type SQSDelivery struct {
+	queue.Delivery
+
+	// TraceHeader is the AWSTraceHeader system attribute the message was
+	// sent with (SQSMessage.TraceHeader), or "".
+	TraceHeader string
+}
+
+// ReceiveSQS is Receive with SQS's ReceiveMessage extras, for the local
+// AWS endpoint: the ReceiveRequestAttemptId of FIFO queues, and each
+// message's AWSTraceHeader.
+func (q *Queue) ReceiveSQS(ctx context.Context, opts SQSReceiveOptions) ([]*SQSDelivery, error) {
+	if q.fifo && opts.AttemptID != "" && !validate.ID(opts.AttemptID) {
+		return nil, validate.Invalid("memory", "receive", "InvalidParameterValue",
+			"Value %s for parameter ReceiveRequestAttemptId is invalid. Reason: ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. 1 to 128 in length.", opts.AttemptID)
+	}
+	var sds []*SQSDelivery
+	err := q.receive(ctx, opts.ReceiveOptions, opts.AttemptID, func(taken []*message) {
+		if len(taken) == 0 {
+			return
+		}
+		block := make([]SQSDelivery, len(taken))
+		sds = make([]*SQSDelivery, len(taken))
+		ptrs := make([]*queue.Delivery, len(taken))
+		for i := range block {
+			sds[i], ptrs[i] = &block[i], &block[i].Delivery
+			block[i].TraceHeader = taken[i].trace
+		}
+		q.deliveries(taken, ptrs)
+	})
+	return sds, err
+}
+
+// receiveAttemptWindow is how long a ReceiveRequestAttemptId can be
+// retried.
+const receiveAttemptWindow = 5 * time.Minute
+
+// An attempt is a FIFO receive made with a ReceiveRequestAttemptId: its
+// messages with the receipt generation and visibility time it gave them.
+type attempt struct {
+	expires   time.Time
+	msgs      []*message
+	gens      []uint64
+	visibleAt []time.Time
+}
+
+// replay returns the messages of attempt id again, restarting their
+// visibility timeout, if the attempt is recent and none of its messages
+// changed since; otherwise it forgets the attempt. Callers hold q.mu.
+func (q *Queue) replay(id string, now time.Time, vt time.Duration) []*message {
+	a := q.attempts[id]
+	if a == nil {
+		return nil
+	}
+	ok := now.Before(a.expires)
+	for i, m := range a.msgs {
+		if !ok {
+			break
+		}
+		ok = !m.deleted && m.inFlight && m.gen == a.gens[i] && m.visibleAt.Equal(a.visibleAt[i])
+	}
+	if !ok {
+		delete(q.attempts, id)
+		return nil
+	}
+	for i, m := range a.msgs {
+		m.visibleAt = now.Add(vt)
+		heap.Fix(&q.pending, m.index)
+		a.visibleAt[i] = m.visibleAt
+	}
+	return a.msgs
+}
+
+// record keeps the messages a receive with attempt id returned, forgetting
+// attempts whose window has passed. Callers hold q.mu.
+func (q *Queue) record(id string, now time.Time, taken []*message) {
+	if q.attempts == nil {
+		q.attempts = make(map[string]*attempt)
+	}
+	if len(q.attempts) >= 1024 && len(q.attempts)%1024 == 0 {
+		for k, a := range q.attempts {
+			if !now.Before(a.expires) {
+				delete(q.attempts, k)
+			}
+		}
+	}
+	a := &attempt{expires: now.Add(receiveAttemptWindow), msgs: slices.Clone(taken),
+		gens: make([]uint64, len(taken)), visibleAt: make([]time.Time, len(taken))}
+	for i, m := range taken {
+		a.gens[i], a.visibleAt[i] = m.gen, m.visibleAt
+	}
+	q.attempts[id] = a
+}
+
+// receive takes messages as Receive does and passes them (none when the
+// wait ends empty) to build while it holds q.mu. A FIFO receive with an
+// attempt id replays that attempt when it can.
+func (q *Queue) receive(ctx context.Context, opts queue.ReceiveOptions, attemptID string, build func([]*message)) error {
 	max, wait, vt, err := q.receiveOptions(opts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
+	}
+	if !q.fifo {
+		attemptID = ""
 	}
 	deadline := time.Now().Add(wait)
 	var timer *time.Timer
@@ -42,16 +167,26 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 	for {
 		if q.closed {
 			q.mu.Unlock()
-			return nil, errClosed("receive")
+			return errClosed("receive")
 		}
 		now := time.Now()
 		q.advance(now)
-		taken, moved := q.take(buf[:0], now, max, vt)
+		if attemptID != "" {
+			if again := q.replay(attemptID, now, vt); again != nil {
+				build(again)
+				q.mu.Unlock()
+				return nil
+			}
+		}
+		taken, moved, dlq := q.take(buf[:0], now, max, vt)
 		if len(taken) > 0 || !now.Before(deadline) {
-			ds := q.deliveries(taken)
+			if attemptID != "" && len(taken) > 0 {
+				q.record(attemptID, now, taken)
+			}
+			build(taken)
 			q.mu.Unlock()
-			q.deadLetter(moved)
-			return ds, nil
+			q.deadLetter(dlq, moved)
+			return nil
 		}
 		next := deadline
 		if len(q.pending) > 0 && q.pending[0].visibleAt.Before(next) {
@@ -60,7 +195,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		wake := q.wake
 		q.waiters++
 		q.mu.Unlock()
-		q.deadLetter(moved)
+		q.deadLetter(dlq, moved)
 
 		if timer == nil {
 			timer = time.NewTimer(next.Sub(now))
@@ -78,7 +213,7 @@ func (q *Queue) Receive(ctx context.Context, opts queue.ReceiveOptions) ([]*queu
 		q.waiters--
 		if ctxErr != nil {
 			q.mu.Unlock()
-			return nil, ctxErr
+			return ctxErr
 		}
 	}
 }
@@ -92,11 +227,12 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.", max)
 	}
+	qo := q.options()
 	switch {
 	case o.NoWait:
 		wait = 0
 	case o.WaitTime == 0:
-		wait = q.opts.ReceiveWaitTime
+		wait = qo.ReceiveWaitTime
 	case o.WaitTime < 0 || o.WaitTime > maxWaitTime:
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
 			"Value %d for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.", int(o.WaitTime/time.Second))
@@ -105,7 +241,7 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 	}
 	vt = o.VisibilityTimeout
 	if vt == 0 {
-		vt = q.opts.VisibilityTimeout
+		vt = qo.VisibilityTimeout
 	}
 	if vt < 0 || vt > maxVisibilityTimeout {
 		return 0, 0, 0, validate.Invalid("memory", "receive", "InvalidParameterValue",
@@ -115,10 +251,13 @@ func (q *Queue) receiveOptions(o queue.ReceiveOptions) (max int, wait, vt time.D
 }
 
 // take receives up to max visible messages, appending them to taken, and
-// removes the ones the redrive policy moves to the dead-letter queue.
+// removes the ones the redrive policy moves to the dead-letter queue dlq.
 // Callers hold q.mu.
-func (q *Queue) take(taken []*message, now time.Time, max int, vt time.Duration) (_, moved []*message) {
-	rp := q.opts.RedrivePolicy
+func (q *Queue) take(taken []*message, now time.Time, max int, vt time.Duration) (_, moved []*message, dlq *Queue) {
+	rp := q.options().RedrivePolicy
+	if rp != nil {
+		dlq = rp.DeadLetterQueue
+	}
 	// admit reports whether m is to be delivered; otherwise it was
 	// dropped (expired) or moved to the dead-letter queue.
 	admit := func(m *message) bool {
@@ -145,7 +284,7 @@ func (q *Queue) take(taken []*message, now time.Time, max int, vt time.Duration)
 			q.deliver(m, now, vt)
 			taken = append(taken, m)
 		}
-		return taken, moved
+		return taken, moved, dlq
 	}
 	for len(taken) < max && len(q.readyG) > 0 {
 		g := heap.Pop(&q.readyG).(*group)
@@ -165,7 +304,7 @@ func (q *Queue) take(taken []*message, now time.Time, max int, vt time.Duration)
 			q.maybeReady(g)
 		}
 	}
-	return taken, moved
+	return taken, moved, dlq
 }
 
 // deliver makes m in flight for vt with a new receipt. Callers hold q.mu.
@@ -185,17 +324,22 @@ func (q *Queue) deliver(m *message, now time.Time, vt time.Duration) {
 	}
 }
 
-// deliveries builds the deliveries of taken messages. Each delivery owns
-// its body and attributes: the bodies (and binary attribute values) of a
-// batch are copied into one buffer, so a batch costs four allocations
-// whatever its size, plus one map per message that has attributes.
-// Callers hold q.mu.
-func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
+// deliveries builds the deliveries of taken messages into ptrs, or into
+// new ones when ptrs is nil. Each delivery owns its body and attributes:
+// the bodies (and binary attribute values) of a batch are copied into one
+// buffer, so a batch costs four allocations whatever its size, plus one map
+// per message that has attributes. Callers hold q.mu.
+func (q *Queue) deliveries(taken []*message, ptrs []*queue.Delivery) []*queue.Delivery {
 	if len(taken) == 0 {
 		return nil
 	}
-	ds := make([]queue.Delivery, len(taken))
-	ptrs := make([]*queue.Delivery, len(taken))
+	if ptrs == nil {
+		ds := make([]queue.Delivery, len(taken))
+		ptrs = make([]*queue.Delivery, len(taken))
+		for i := range ds {
+			ptrs[i] = &ds[i]
+		}
+	}
 	size := 0
 	for _, m := range taken {
 		size += len(m.body)
@@ -218,7 +362,7 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 	receipts := unsafe.String(unsafe.SliceData(buf), len(buf)) // buf is not written again
 	start := 0
 	for i, m := range taken {
-		d := &ds[i]
+		d := ptrs[i]
 		d.ID = m.id
 		d.Body = own(m.body)
 		if len(m.attrs) > 0 {
@@ -242,7 +386,6 @@ func (q *Queue) deliveries(taken []*message) []*queue.Delivery {
 		d.ReceivedAt = m.receivedAt
 		d.SequenceNumber = m.seq
 		d.DeadLetterSource = m.dlSource
-		ptrs[i] = d
 	}
 	return ptrs
 }
@@ -278,16 +421,15 @@ func invalidReceipt(op, receipt string) error {
 		Kind:    postroom.ErrReceiptInvalid}
 }
 
-// deadLetter moves messages to the dead-letter queue, keeping their id,
+// deadLetter moves messages to the dead-letter queue dlq, keeping their id,
 // body, attributes, sent time and receive count. A standard dead-letter
 // queue keeps their enqueue time too, so retention counts from the
 // original send; a FIFO one resets it, as SQS does. Callers do not hold
 // q.mu: the dead-letter queue's lock is taken on its own.
-func (q *Queue) deadLetter(moved []*message) {
+func (q *Queue) deadLetter(dlq *Queue, moved []*message) {
 	if len(moved) == 0 {
 		return
 	}
-	dlq := q.opts.RedrivePolicy.DeadLetterQueue
 	if dlq.isClosed() { // deleted: a queue of its ARN made since takes its place
 		var err error
 		if dlq, err = dlq.world.QueueByARN(dlq.arn); err != nil {
@@ -313,6 +455,7 @@ func (q *Queue) deadLetter(moved []*message) {
 			enqueuedAt:   m.enqueuedAt,
 			firstRecv:    m.firstRecv,
 			receiveCount: m.receiveCount,
+			trace:        m.trace,
 			dlSource:     q.arn,
 			visibleAt:    now,
 			index:        -1,

@@ -24,10 +24,45 @@ var _ queue.Queue = (*Queue)(nil)
 // others are sent; a call with no messages or more than 10, or whose
 // messages add up to more than the batch size limit, sends nothing.
 func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
+	return q.send(ctx, msgs, nil)
+}
+
+// SQSMessage is a message with what SQS's SendMessage carries beside a
+// queue.Message, for SendSQS.
+type SQSMessage struct {
+	queue.Message
+
+	// TraceHeader is the AWSTraceHeader message system attribute (an
+	// X-Ray trace header), kept with the message and returned by
+	// ReceiveSQS. It does not count toward the size limit.
+	TraceHeader string
+
+	// SequenceNumber is set by SendSQS on a FIFO queue: the message's
+	// sequence number, or the original's for a deduplicated message.
+	SequenceNumber string
+}
+
+// SendSQS is Send with SQS's message system attributes, for the local AWS
+// endpoint: each message's TraceHeader is stored with it, and on a FIFO
+// queue each sent message's SequenceNumber is set.
+func (q *Queue) SendSQS(ctx context.Context, msgs ...*SQSMessage) error {
+	ms := make([]*queue.Message, len(msgs))
+	for i, m := range msgs {
+		if m != nil {
+			ms[i] = &m.Message
+		}
+	}
+	return q.send(ctx, ms, msgs)
+}
+
+// send sends msgs; sqs, when not nil, is index-aligned with msgs and gives
+// their trace headers and takes their sequence numbers.
+func (q *Queue) send(ctx context.Context, msgs []*queue.Message, sqs []*SQSMessage) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := q.checkBatch("send", msgs); err != nil {
+	opts := q.options()
+	if err := checkBatch("send", opts, msgs); err != nil {
 		return err
 	}
 	var errs []error
@@ -38,7 +73,7 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		errs[i] = err
 	}
 	for i, m := range msgs {
-		if err := q.checkMessage(m); err != nil {
+		if err := q.checkMessage(opts, m); err != nil {
 			fail(i, err)
 		}
 	}
@@ -56,8 +91,16 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 		if errs != nil && errs[i] != nil {
 			continue
 		}
-		if q.put(m, ids[i*idLen:(i+1)*idLen], now, false) {
+		trace := ""
+		if sqs != nil {
+			trace = sqs[i].TraceHeader
+		}
+		vis, seq := q.put(m, ids[i*idLen:(i+1)*idLen], now, false, trace)
+		if vis {
 			visible = true
+		}
+		if sqs != nil {
+			sqs[i].SequenceNumber = seq
 		}
 	}
 	if visible {
@@ -68,20 +111,26 @@ func (q *Queue) Send(ctx context.Context, msgs ...*queue.Message) error {
 
 // put enqueues a valid message under id, or drops it as a duplicate of a
 // FIFO message sent within the deduplication window, setting m.ID either
-// way. It reports whether the message is visible at once. With owned, the
-// queue keeps m's body and attributes instead of copies: the caller never
+// way. It reports whether the message is visible at once, and its FIFO
+// sequence number (the original's for a duplicate). With owned, the queue
+// keeps m's body and attributes instead of copies: the caller never
 // changes them. Callers hold q.mu.
-func (q *Queue) put(m *queue.Message, id string, now time.Time, owned bool) bool {
+func (q *Queue) put(m *queue.Message, id string, now time.Time, owned bool, trace string) (bool, string) {
+	var key string
 	if q.fifo {
-		key := q.dedupKey(m)
+		key = q.dedupKey(m)
 		if orig, dup := q.duplicate(key, now); dup {
-			m.ID = orig // accepted, not enqueued
-			return false
+			m.ID = orig.id // accepted, not enqueued
+			return false, orig.seq
 		}
-		q.remember(key, id, now)
 	}
 	m.ID = id
-	return q.enqueue(q.store(m, id, now, owned), now)
+	sm := q.store(m, id, now, owned)
+	sm.trace = trace
+	if q.fifo {
+		q.remember(key, dedupEntry{exp: now.Add(deduplicationWindow), id: id, seq: sm.seq}, now)
+	}
+	return q.enqueue(sm, now), sm.seq
 }
 
 // deliverFromTopic enqueues a message a topic delivers: the queue's size
@@ -96,14 +145,14 @@ func (q *Queue) deliverFromTopic(m *queue.Message) error {
 		return errClosed("send")
 	}
 	q.advance(now)
-	if q.put(m, newIDs(1), now, true) {
+	if visible, _ := q.put(m, newIDs(1), now, true, ""); visible {
 		q.broadcast()
 	}
 	return nil
 }
 
 // checkBatch applies SQS's limits on a batch as a whole.
-func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
+func checkBatch(op string, opts *QueueOptions, msgs []*queue.Message) error {
 	switch {
 	case len(msgs) == 0:
 		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.EmptyBatchRequest",
@@ -122,9 +171,9 @@ func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
 			total += messageSize(m)
 		}
 	}
-	if total > q.opts.MaxBatchSize {
+	if total > opts.MaxBatchSize {
 		return &postroom.Error{Pkg: "memory", Op: op, Code: "AWS.SimpleQueueService.BatchRequestTooLong",
-			Message: fmt.Sprintf("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", q.opts.MaxBatchSize, total),
+			Message: fmt.Sprintf("Batch requests cannot be longer than %d bytes. You have sent %d bytes.", opts.MaxBatchSize, total),
 			Kind:    postroom.ErrTooLarge}
 	}
 	return nil
@@ -133,15 +182,15 @@ func (q *Queue) checkBatch(op string, msgs []*queue.Message) error {
 func messageSize(m *queue.Message) int { return len(m.Body) + m.Attributes.Size() }
 
 // checkMessage applies SQS's rules to one message.
-func (q *Queue) checkMessage(m *queue.Message) error {
+func (q *Queue) checkMessage(opts *QueueOptions, m *queue.Message) error {
 	switch {
 	case m == nil:
 		return validate.Invalid("memory", "send", "MissingParameter", "The request must contain the parameter MessageBody.")
 	case len(m.Body) == 0:
 		return validate.Invalid("memory", "send", "MissingParameter", "The request must contain the parameter MessageBody.")
-	case messageSize(m) > q.opts.MaxMessageSize:
+	case messageSize(m) > opts.MaxMessageSize:
 		return &postroom.Error{Pkg: "memory", Op: "send", Code: "InvalidParameterValue",
-			Message: fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", q.opts.MaxMessageSize),
+			Message: fmt.Sprintf("One or more parameters are invalid. Reason: Message must be shorter than %d bytes.", opts.MaxMessageSize),
 			Kind:    postroom.ErrTooLarge}
 	case !validate.ValidBytes(m.Body):
 		return validate.Invalid("memory", "send", "InvalidMessageContents",
@@ -179,7 +228,7 @@ func (q *Queue) checkMessage(m *queue.Message) error {
 	case m.DeduplicationID != "" && !validate.ID(m.DeduplicationID):
 		return validate.Invalid("memory", "send", "InvalidParameterValue",
 			"Value %s for parameter MessageDeduplicationId is invalid. Reason: MessageDeduplicationId can only include alphanumeric and punctuation characters. 1 to 128 in length.", m.DeduplicationID)
-	case m.DeduplicationID == "" && !q.opts.ContentBasedDeduplication:
+	case m.DeduplicationID == "" && !opts.ContentBasedDeduplication:
 		return validate.Invalid("memory", "send", "InvalidParameterValue",
 			"The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId provided explicitly")
 	}
@@ -207,7 +256,7 @@ func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *m
 	} else {
 		sm.attrs = m.Attributes
 	}
-	delay := q.opts.Delay
+	delay := q.options().Delay
 	if m.Delay > 0 {
 		delay = m.Delay
 	}
@@ -253,35 +302,40 @@ func (q *Queue) dedupKey(m *queue.Message) string {
 	if id == "" {
 		id = contentID(m.Body)
 	}
-	if q.opts.DeduplicationScope == DedupScopeMessageGroup {
+	if q.options().DeduplicationScope == DedupScopeMessageGroup {
 		return m.GroupID + "\x00" + id
 	}
 	return id
 }
 
+// A dedupEntry is what a FIFO queue remembers of a message for the
+// deduplication window.
+type dedupEntry struct {
+	exp     time.Time
+	id, seq string
+}
+
 // duplicate reports whether key was seen within the deduplication window,
-// and the id of the message sent with it. Callers hold q.mu.
-func (q *Queue) duplicate(key string, now time.Time) (string, bool) {
-	exp, ok := q.dedup[key]
-	if !ok || !now.Before(exp) {
-		return "", false
+// and what was sent with it. Callers hold q.mu.
+func (q *Queue) duplicate(key string, now time.Time) (dedupEntry, bool) {
+	e, ok := q.dedup[key]
+	if !ok || !now.Before(e.exp) {
+		return dedupEntry{}, false
 	}
-	return q.dedupIDs[key], true
+	return e, true
 }
 
 // remember records key for the deduplication window, forgetting keys whose
 // window has passed. Callers hold q.mu.
-func (q *Queue) remember(key, id string, now time.Time) {
+func (q *Queue) remember(key string, e dedupEntry, now time.Time) {
 	if len(q.dedup) > 1024 && len(q.dedup)%1024 == 0 {
-		for k, exp := range q.dedup {
-			if !now.Before(exp) {
+		for k, old := range q.dedup {
+			if !now.Before(old.exp) {
 				delete(q.dedup, k)
-				delete(q.dedupIDs, k)
 			}
 		}
 	}
-	q.dedup[key] = now.Add(deduplicationWindow)
-	q.dedupIDs[key] = id
+	q.dedup[key] = e
 }
 
 // contentID is the content-based deduplication id: the SHA-256 of the body.

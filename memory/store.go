@@ -16,6 +16,7 @@ type message struct {
 	groupID      string
 	dedupID      string
 	seq          string    // FIFO sequence number
+	trace        string    // AWSTraceHeader system attribute, or ""
 	sentAt       time.Time // SentTimestamp: kept by a dead-letter move
 	enqueuedAt   time.Time // retention and age count from it: reset by a move to a FIFO dead-letter queue
 	firstRecv    time.Time
