@@ -95,8 +95,11 @@ type Queue struct {
 	url   string
 	world *World
 	token string // prefix of receipts, unique to this queue
-	opts  QueueOptions
 	fifo  bool
+
+	// opts holds the queue's options, replaced whole by SetOptions: read
+	// without q.mu by Send and Receive before they take it.
+	opts atomic.Pointer[QueueOptions]
 
 	mu        sync.Mutex // guards everything below
 	closed    bool
@@ -148,11 +151,11 @@ func newQueue(w *World, name string, opts QueueOptions) (*Queue, error) {
 		url:   w.queueURLBase + "/" + w.account + "/" + name,
 		world: w,
 		token: fmt.Sprintf("%x", queueSerial.Add(1)),
-		opts:  opts,
 		fifo:  fifo,
 		msgs:  make(map[uint64]*message),
 		wake:  make(chan struct{}),
 	}
+	q.opts.Store(&opts)
 	if fifo {
 		q.groups = make(map[string]*group)
 		q.dedup = make(map[string]dedupEntry)
@@ -226,8 +229,8 @@ func checkOptions(o *QueueOptions, fifo bool) error {
 	return nil
 }
 
-// options returns the queue's options.
-func (q *Queue) options() *QueueOptions { return &q.opts }
+// options returns the queue's options, which the caller must not change.
+func (q *Queue) options() *QueueOptions { return q.opts.Load() }
 
 // Name returns the queue's name.
 func (q *Queue) Name() string { return q.name }
@@ -247,7 +250,7 @@ func (q *Queue) Describe() queue.Info {
 	return queue.Info{
 		Name:              q.name,
 		FIFO:              q.fifo,
-		VisibilityTimeout: q.opts.VisibilityTimeout,
+		VisibilityTimeout: q.options().VisibilityTimeout,
 		MaxBatch:          maxBatch,
 		MaxVisibility:     maxVisibilityTimeout,
 		MaxWaitTime:       maxWaitTime,
@@ -377,7 +380,7 @@ func (q *Queue) expire(now time.Time) {
 }
 
 func (q *Queue) expired(m *message, now time.Time) bool {
-	return now.Sub(m.enqueuedAt) >= q.opts.Retention
+	return now.Sub(m.enqueuedAt) >= q.options().Retention
 }
 
 // remove deletes a message from every structure. Callers hold q.mu.

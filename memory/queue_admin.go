@@ -3,9 +3,7 @@ package memory
 // Options returns the queue's options, with defaults filled in
 // (GetQueueAttributes).
 func (q *Queue) Options() QueueOptions {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.opts
+	return *q.options()
 }
 
 // FIFO reports whether q is a FIFO queue.
@@ -25,7 +23,7 @@ func (q *Queue) SetOptions(opts QueueOptions) error {
 	if q.closed {
 		return errClosed("set options")
 	}
-	q.opts = opts
+	q.opts.Store(&opts)
 	q.broadcast()
 	return nil
 }

@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -162,4 +163,52 @@ func TestReceiveRequestAttemptIDAfterPurge(t *testing.T) {
 	require.Len(t, attemptRecv(t, q, "p", 1, time.Minute), 1)
 	require.NoError(t, q.Purge(ctx))
 	assert.Empty(t, attemptRecv(t, q, "p", 1, time.Minute), "purged messages are not replayed")
+}
+
+// TestSetOptionsWhileSendingAndReceiving changes a queue's options while
+// other goroutines send, receive, redrive and describe: under -race it
+// fails if any of them reads the options without synchronisation.
+func TestSetOptionsWhileSendingAndReceiving(t *testing.T) {
+	w := memory.NewWorld(memory.WorldOptions{})
+	defer w.Close()
+	dlq, err := w.NewQueue("dlq", memory.QueueOptions{})
+	require.NoError(t, err)
+	q, err := w.NewQueue("q", memory.QueueOptions{})
+	require.NoError(t, err)
+	const rounds = 300
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := range rounds {
+			o := memory.QueueOptions{VisibilityTimeout: time.Duration(1+i%3) * time.Millisecond,
+				ReceiveWaitTime: time.Duration(i%2) * time.Millisecond, MaxMessageSize: 1024 << (i % 3)}
+			if i%2 == 0 {
+				o.RedrivePolicy = &memory.RedrivePolicy{DeadLetterQueue: dlq, MaxReceiveCount: 1}
+			}
+			assert.NoError(t, q.SetOptions(o))
+		}
+	})
+	wg.Go(func() {
+		for range rounds {
+			assert.NoError(t, q.Send(ctx, &queue.Message{Body: []byte("m")}, &queue.Message{Body: []byte("n")}))
+		}
+	})
+	wg.Go(func() {
+		for range rounds {
+			_, err := q.Receive(ctx, queue.ReceiveOptions{MaxMessages: 10})
+			assert.NoError(t, err)
+		}
+	})
+	wg.Go(func() {
+		for range rounds {
+			_, err := q.ReceiveSQS(ctx, memory.SQSReceiveOptions{ReceiveOptions: queue.ReceiveOptions{MaxMessages: 10, NoWait: true}})
+			assert.NoError(t, err)
+			_ = q.Describe()
+		}
+	})
+	wg.Wait()
+	st, err := q.Stats(ctx)
+	require.NoError(t, err)
+	dst, err := dlq.Stats(ctx)
+	require.NoError(t, err)
+	assert.Positive(t, st.Visible+st.InFlight+dst.Visible+dst.InFlight, "messages are somewhere")
 }

@@ -132,7 +132,7 @@ func (w *World) openQueue(u *url.URL) (*Queue, error) {
 		opts.RedrivePolicy.DeadLetterQueue = d
 	}
 	if q := w.liveQueue(name); q != nil {
-		if len(u.RawQuery) > 0 && !sameOptions(q.opts, opts, q.fifo) {
+		if len(u.RawQuery) > 0 && !sameOptions(*q.options(), opts, q.fifo) {
 			return nil, &postroom.Error{Pkg: "memory", Op: "open", Code: "QueueNameExists",
 				Message: "A queue already exists with the same name and a different value for attribute(s)", Kind: postroom.ErrExists}
 		}

@@ -171,7 +171,7 @@ func (w *World) NewQueue(name string, opts QueueOptions) (*Queue, error) {
 		return nil, err
 	}
 	if q := w.liveQueue(name); q != nil {
-		if !sameOptions(q.opts, opts, q.fifo) {
+		if !sameOptions(*q.options(), opts, q.fifo) {
 			return nil, &postroom.Error{Pkg: "memory", Op: "create", Code: "QueueNameExists",
 				Message: "A queue already exists with the same name and a different value for attribute(s)", Kind: postroom.ErrExists}
 		}
