@@ -31,7 +31,8 @@ func newRegion(name, account string, opts memory.WorldOptions) *region {
 	return &region{name: name, world: memory.NewWorld(opts), meta: make(map[string]*queueMeta)}
 }
 
-func (r *region) close() {
+// stopTasks cancels the message move tasks and waits for them.
+func (r *region) stopTasks() {
 	r.mu.Lock()
 	tasks := r.tasks
 	r.mu.Unlock()
@@ -41,7 +42,6 @@ func (r *region) close() {
 	for _, t := range tasks {
 		<-t.done
 	}
-	_ = r.world.Close()
 }
 
 // metaOf returns the metadata of queue name, creating it.

@@ -80,6 +80,11 @@ type Options struct {
 	// HTTPClient posts SNS messages to http/https subscriptions; nil means
 	// a client with SNS's 15-second timeout.
 	HTTPClient *http.Client
+	// DataDir, when set, keeps the server's state across restarts: Open
+	// restores what Close saved there. State is saved only by Close: a
+	// process that dies without it loses everything since the last
+	// clean shutdown.
+	DataDir string
 }
 
 // Server is the local AWS endpoint, an http.Handler. Make one with New; it
@@ -89,19 +94,31 @@ type Server struct {
 	world    memory.WorldOptions // the options of each region's world, but its account and region
 	verifier *awsreq.Verifier
 	log      *slog.Logger
-	ctx      context.Context // canceled by Close
+	dataDir  string
+	ctx      context.Context // canceled by Drain and Close
 	cancel   context.CancelFunc
 
-	mu      sync.Mutex // guards regions
+	mu      sync.Mutex // guards regions and closed
 	regions map[string]*region
+	closed  bool
 }
 
-// New returns a Server.
+// New returns a Server. With Options.DataDir it is Open, and panics if
+// the saved state cannot be read.
 func New(opts Options) *Server {
+	s, err := Open(opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func newServer(opts Options) *Server {
 	s := &Server{
 		account: opts.AccountID,
 		world:   memory.WorldOptions{SNSURLBase: opts.BaseURL, HTTPClient: opts.HTTPClient},
 		log:     opts.Logger,
+		dataDir: opts.DataDir,
 		regions: make(map[string]*region),
 	}
 	if s.account == "" {
@@ -120,17 +137,36 @@ func New(opts Options) *Server {
 // AccountID returns the account the server serves.
 func (s *Server) AccountID() string { return s.account }
 
-// Close ends pending long polls (they answer with no messages) and closes
-// every resource; requests after Close find no resources. Close an
-// http.Server in front of it with Shutdown after Close.
+// Drain ends pending long polls (they answer with no messages) and makes
+// later ones answer at once, for a clean shutdown: Drain, then Shutdown
+// the http.Server in front of it (requests in flight finish), then Close.
+func (s *Server) Drain() { s.cancel() }
+
+// Close drains the server, saves its state to Options.DataDir when set, and
+// closes every resource; requests after Close find no resources. Requests
+// that finish after Close began may not be saved: Drain and shut down the
+// http.Server first.
 func (s *Server) Close() error {
 	s.cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, r := range s.regions {
-		r.close()
+	if s.closed {
+		return nil
 	}
-	return nil
+	s.closed = true
+	for _, r := range s.regions {
+		r.stopTasks()
+	}
+	var err error
+	if s.dataDir != "" {
+		s.mu.Unlock()
+		err = s.save()
+		s.mu.Lock()
+	}
+	for _, r := range s.regions {
+		_ = r.world.Close()
+	}
+	return err
 }
 
 // region returns the resources of region name, creating them on first use.

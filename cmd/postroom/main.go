@@ -5,11 +5,18 @@
 //
 // Usage:
 //
-//	postroom serve [-addr 127.0.0.1:4566] [-account 000000000000] [-access-key KEY -secret-key SECRET] [-v]
+//	postroom serve [-addr 127.0.0.1:4566] [-account 000000000000] [-access-key KEY -secret-key SECRET] [-data DIR] [-v]
 //
 // It prints the endpoint and the environment to use, and stops cleanly on
 // SIGINT or SIGTERM: pending long polls return, requests in flight finish,
-// the listener closes. State lives in memory only: a restart starts empty.
+// the listener closes. State lives in memory: a restart starts empty,
+// unless -data names a directory. Then a clean stop saves every queue
+// (attributes, tags, messages with their receive counts, in-flight and
+// delayed ones included), topic, subscription, rule, target and archive
+// there, and the next start restores them; receipt handles stay valid. A
+// crash (SIGKILL, power loss) loses everything since the last clean stop:
+// the state is written only on the way out. Replays, message move tasks
+// and deliveries being retried are not kept.
 //
 // The other verbs work over the URL of any driver (awssqs://, an SQS queue
 // URL, awssns://, awseventbridge://, amqp://, stomp://, mqtt://, mem://)
@@ -106,6 +113,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	key := fs.String("access-key", "", "with -secret-key, require SigV4 signatures by this access key")
 	secret := fs.String("secret-key", "", "secret of -access-key")
 	verbose := fs.Bool("v", false, "log every request")
+	data := fs.String("data", "", "directory to save state to on a clean stop and restore it from on start")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -122,7 +130,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	url := "http://" + ln.Addr().String()
-	srv := localaws.New(localaws.Options{AccountID: *account, AccessKey: *key, SecretKey: *secret, Logger: logger, BaseURL: url})
+	srv, err := localaws.Open(localaws.Options{AccountID: *account, AccessKey: *key, SecretKey: *secret, Logger: logger, BaseURL: url, DataDir: *data})
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	envKey, envSecret := "test", "test"
 	if *key != "" {
@@ -132,23 +144,34 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "export AWS_ENDPOINT_URL=%s\nexport AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_DEFAULT_REGION=us-east-1\n",
 		url, envKey, envSecret)
 	fmt.Fprintf(stdout, "# AWS CLI 2.9 ignores AWS_ENDPOINT_URL: pass --endpoint-url %s\n", url)
+	if *data != "" {
+		fmt.Fprintf(stdout, "# state is saved to %s on a clean stop (SIGINT, SIGTERM) and restored on start\n", *data)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		_ = srv.Close()
+		srv.Drain()
+		if cerr := srv.Close(); cerr != nil {
+			return fmt.Errorf("serve: %w; %w", err, cerr)
+		}
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	// Long polls return first, then in-flight requests finish.
-	_ = srv.Close()
+	// Long polls return first, then in-flight requests finish, then the
+	// state is saved.
+	srv.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("serve: shutdown: %w", err)
-	}
+	serr := hs.Shutdown(sctx)
 	<-errc // http.ErrServerClosed
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	if serr != nil {
+		return fmt.Errorf("serve: shutdown: %w", serr)
+	}
 	fmt.Fprintln(stdout, "postroom: stopped")
 	return nil
 }
