@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/postroom/postroom"
@@ -98,6 +99,7 @@ func (s *Server) serveSQSJSON(w http.ResponseWriter, r *http.Request, rc *reqCtx
 		fail(awsreq.Internal(err.Error()))
 		return
 	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(b))) // not chunked
 	_, _ = w.Write(b)
 }
 
