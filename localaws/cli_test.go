@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/postroom/postroom/internal/sqsmd5"
+	"github.com/postroom/postroom/internal/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -108,14 +109,14 @@ func TestAWSCLI(t *testing.T) {
 	}
 	clis := awsCLIs(t)
 	if len(clis) == 0 {
-		t.Skip("no AWS CLI: install the Python AWS CLI (aws) or the Debian package awscli (/usr/bin/aws, scripts/brokers.sh install)")
+		skipOrFail(t, "no AWS CLI: install the Python AWS CLI (aws) or the Debian package awscli (/usr/bin/aws, scripts/brokers.sh install)")
 	}
 	for _, name := range []string{"v1-json", "v2-query"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			path, ok := clis[name]
 			if !ok {
-				t.Skipf("AWS CLI %s is not installed", name)
+				skipOrFail(t, "AWS CLI "+name+" is not installed")
 			}
 			s := New(Options{AccessKey: "AKIDLOCAL", SecretKey: "secret"})
 			hs := httptest.NewServer(s)
@@ -232,4 +233,100 @@ func TestBoto3(t *testing.T) {
 	assert.Equal(t, "7", res["n"])
 	assert.Equal(t, "arn:aws:sqs:eu-west-1:000000000000:seed", res["arn"])
 	assert.Equal(t, "AWS.SimpleQueueService.NonExistentQueue", res["err"])
+}
+
+// skipOrFail skips the test for a missing client, or fails it when the
+// full test command requires every client (testenv.RequireVar).
+func skipOrFail(t *testing.T, msg string) {
+	t.Helper()
+	if os.Getenv(testenv.RequireVar) != "" {
+		t.Fatalf("%s, but %s requires it", msg, testenv.RequireVar)
+	}
+	t.Skip(msg)
+}
+
+// TestAWSCLISNSAndEventBridge runs the SNS → SQS and EventBridge → SQS
+// flows with every AWS CLI on the machine, checking what they print. The
+// CLIs take seconds to start on a busy machine: the flow keeps to 11
+// invocations per CLI.
+func TestAWSCLISNSAndEventBridge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the AWS CLIs (seconds per command): run without -short")
+	}
+	clis := awsCLIs(t)
+	for _, name := range []string{"v1-json", "v2-query"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			path, ok := clis[name]
+			if !ok {
+				skipOrFail(t, "AWS CLI "+name+" is not installed (the Python AWS CLI 1.x as aws on PATH, the Debian package awscli as /usr/bin/aws)")
+			}
+			s := New(Options{})
+			hs := httptest.NewServer(s)
+			defer hs.Close()
+			defer s.Close()
+			c := newCLI(t, path, hs.URL)
+			const account, region = "000000000000", "us-east-1"
+
+			// SNS: a queue subscribed with a filter policy gets the
+			// envelope of what passes the filter.
+			qurl := c.json("sqs", "create-queue", "--queue-name", "sns-target")["QueueUrl"].(string)
+			topic := c.json("sns", "create-topic", "--name", "orders")["TopicArn"].(string)
+			assert.Equal(t, "arn:aws:sns:us-east-1:000000000000:orders", topic)
+			queueARN := "arn:aws:sqs:us-east-1:000000000000:sns-target"
+			sub := c.json("sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint", queueARN,
+				"--attributes", `{"FilterPolicy":"{\"kind\":[\"keep\"]}"}`, "--return-subscription-arn")["SubscriptionArn"].(string)
+			assert.True(t, strings.HasPrefix(sub, topic+":"), sub)
+			c.json("sns", "publish", "--topic-arn", topic, "--message", "dropped",
+				"--message-attributes", `{"kind":{"DataType":"String","StringValue":"drop"}}`)
+			pub := c.json("sns", "publish", "--topic-arn", topic, "--message", "kept <&>", "--subject", "Hi",
+				"--message-attributes", `{"kind":{"DataType":"String","StringValue":"keep"}}`)
+			got := messages(c.json("sqs", "receive-message", "--queue-url", qurl, "--max-number-of-messages", "10", "--wait-time-seconds", "1"))
+			require.Len(t, got, 1, "the filter policy drops the other")
+			var env map[string]any
+			require.NoError(t, json.Unmarshal([]byte(got[0]["Body"].(string)), &env))
+			assert.Equal(t, "Notification", env["Type"])
+			assert.Equal(t, pub["MessageId"], env["MessageId"])
+			assert.Equal(t, topic, env["TopicArn"])
+			assert.Equal(t, "kept <&>", env["Message"])
+			assert.Equal(t, "Hi", env["Subject"])
+			assert.Equal(t, map[string]any{"kind": map[string]any{"Type": "String", "Value": "keep"}}, env["MessageAttributes"])
+			assert.NotEmpty(t, env["Timestamp"])
+			assert.Equal(t, "1", env["SignatureVersion"])
+			assert.Contains(t, env["UnsubscribeURL"], sub)
+
+			// EventBridge: a rule with a numeric pattern sends the
+			// matching event to its queue target (the same queue; the
+			// notification above stays in flight).
+			pattern := `{"source":["shop"],"detail":{"total":[{"numeric":[">",100]}]}}`
+			rule := c.json("events", "put-rule", "--name", "big-orders", "--event-pattern", pattern)["RuleArn"].(string)
+			assert.Equal(t, "arn:aws:events:us-east-1:000000000000:rule/big-orders", rule)
+			pt := c.json("events", "put-targets", "--rule", "big-orders", "--targets",
+				`[{"Id":"q","Arn":"`+queueARN+`"}]`)
+			assert.EqualValues(t, 0, pt["FailedEntryCount"])
+			put := c.json("events", "put-events", "--entries",
+				`[{"Source":"shop","DetailType":"Order Placed","Detail":"{\"total\":150}","Resources":["order/1"]},`+
+					`{"Source":"shop","DetailType":"Order Placed","Detail":"{\"total\":5}"}]`)
+			assert.EqualValues(t, 0, put["FailedEntryCount"])
+			entries := put["Entries"].([]any)
+			require.Len(t, entries, 2)
+			events := messages(c.json("sqs", "receive-message", "--queue-url", qurl, "--max-number-of-messages", "10", "--wait-time-seconds", "1"))
+			require.Len(t, events, 1, "only the order over 100")
+			var ev map[string]any
+			require.NoError(t, json.Unmarshal([]byte(events[0]["Body"].(string)), &ev))
+			assert.Equal(t, entries[0].(map[string]any)["EventId"], ev["id"])
+			assert.Equal(t, "shop", ev["source"])
+			assert.Equal(t, "Order Placed", ev["detail-type"])
+			assert.Equal(t, map[string]any{"total": float64(150)}, ev["detail"])
+			assert.Equal(t, []any{"order/1"}, ev["resources"])
+			assert.Equal(t, account, ev["account"])
+			assert.Equal(t, region, ev["region"])
+			assert.Equal(t, "0", ev["version"])
+
+			// test-event-pattern (the put-events above showed a pattern
+			// that does not match).
+			event := `{"id":"1","account":"000000000000","source":"shop","time":"2026-01-01T00:00:00Z","region":"us-east-1","resources":[],"detail-type":"x","detail":{"total":101}}`
+			assert.Equal(t, true, c.json("events", "test-event-pattern", "--event-pattern", pattern, "--event", event)["Result"])
+		})
+	}
 }
