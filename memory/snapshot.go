@@ -305,7 +305,9 @@ func (w *World) Restore(in io.Reader) error {
 		if err != nil {
 			return fail("queue "+qs.Name, err)
 		}
-		q.restore(qs, now)
+		if err := q.restore(qs, now); err != nil {
+			return fail("queue "+qs.Name, err)
+		}
 	}
 	for _, qs := range st.Queues {
 		if qs.Options.DeadLetterQueueARN == "" {
@@ -339,7 +341,16 @@ func (w *World) Restore(in io.Reader) error {
 }
 
 // restore loads the messages and records of a snapshot into a new queue.
-func (q *Queue) restore(st *queueState, now time.Time) {
+func (q *Queue) restore(st *queueState, now time.Time) error {
+	slices.SortFunc(st.Messages, func(a, b messageState) int { return cmp.Compare(a.Serial, b.Serial) })
+	for i, ms := range st.Messages {
+		switch {
+		case ms.Serial == 0 || i > 0 && ms.Serial == st.Messages[i-1].Serial:
+			return &postroom.Error{Pkg: "memory", Op: "restore", Message: "message serials must be distinct and positive", Kind: postroom.ErrInvalid}
+		case q.fifo && ms.GroupID == "":
+			return &postroom.Error{Pkg: "memory", Op: "restore", Message: "a FIFO message without a group", Kind: postroom.ErrInvalid}
+		}
+	}
 	if n, err := strconv.ParseUint(st.Token, 16, 64); err == nil && st.Token != "" {
 		q.token = st.Token
 		for { // tokens made from now on stay unique
@@ -352,8 +363,10 @@ func (q *Queue) restore(st *queueState, now time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.seq, q.lastPurge = st.Seq, st.LastPurge
-	for k, e := range st.Dedup {
-		q.dedup[k] = dedupEntry{exp: e.Exp, id: e.ID, seq: e.Seq}
+	if q.fifo {
+		for k, e := range st.Dedup {
+			q.dedup[k] = dedupEntry{exp: e.Exp, id: e.ID, seq: e.Seq}
+		}
 	}
 	for _, ms := range st.Messages {
 		m := &message{serial: ms.Serial, id: ms.ID, body: ms.Body, attrs: ms.Attrs, groupID: ms.GroupID, dedupID: ms.DedupID,
@@ -392,6 +405,7 @@ func (q *Queue) restore(st *queueState, now time.Time) {
 	for _, g := range q.groups {
 		q.maybeReady(g)
 	}
+	return nil
 }
 
 func (w *World) restoreTopic(st topicState) error {
