@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/postroom/postroom/internal/sqsmd5"
+	"github.com/postroom/postroom/queue"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -248,4 +249,45 @@ func TestRouting(t *testing.T) {
 	get := httptest.NewRecorder()
 	s.ServeHTTP(get, httptest.NewRequest("GET", "/", nil))
 	assert.Equal(t, 200, get.Code)
+}
+
+func TestQueryFIFOSystemAttributes(t *testing.T) {
+	s := New(Options{})
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	defer s.Close()
+	qu := url.QueryEscape(hs.URL + "/000000000000/q.fifo")
+	code, body := queryCall(t, hs.URL, "Action=CreateQueue&Version=2012-11-05&QueueName=q.fifo&Attribute.1.Name=FifoQueue&Attribute.1.Value=true")
+	require.Equal(t, 200, code, body)
+	code, body = queryCall(t, hs.URL, "Action=SendMessage&Version=2012-11-05&QueueUrl="+qu+"&MessageBody=a&MessageGroupId=g&MessageDeduplicationId=1"+
+		"&MessageSystemAttribute.1.Name=AWSTraceHeader&MessageSystemAttribute.1.Value.DataType=String&MessageSystemAttribute.1.Value.StringValue=Root%3D1-q")
+	require.Equal(t, 200, code, body)
+	var sent struct {
+		Seq     string `xml:"SendMessageResult>SequenceNumber"`
+		MD5Sys  string `xml:"SendMessageResult>MD5OfMessageSystemAttributes"`
+		Message string `xml:"SendMessageResult>MessageId"`
+	}
+	require.NoError(t, xml.Unmarshal([]byte(body), &sent))
+	assert.NotEmpty(t, sent.Seq)
+	assert.Equal(t, sqsmd5.Attributes(queue.Attributes{"AWSTraceHeader": queue.String("Root=1-q")}), sent.MD5Sys)
+
+	receive := func() []xmlMessage {
+		code, body := queryCall(t, hs.URL, "Action=ReceiveMessage&Version=2012-11-05&QueueUrl="+qu+"&AttributeName.1=All&ReceiveRequestAttemptId=try-1")
+		require.Equal(t, 200, code, body)
+		var recv struct {
+			Messages []xmlMessage `xml:"ReceiveMessageResult>Message"`
+		}
+		require.NoError(t, xml.Unmarshal([]byte(body), &recv))
+		return recv.Messages
+	}
+	first, again := receive(), receive()
+	require.Len(t, first, 1)
+	require.Len(t, again, 1)
+	assert.Equal(t, first[0].ReceiptHandle, again[0].ReceiptHandle, "the retry returns the same receipt")
+	attrs := map[string]string{}
+	for _, a := range first[0].Attribute {
+		attrs[a.Name] = a.Value
+	}
+	assert.Equal(t, sent.Seq, attrs["SequenceNumber"])
+	assert.Equal(t, "Root=1-q", attrs["AWSTraceHeader"])
 }
