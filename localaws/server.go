@@ -38,6 +38,17 @@
 // region their ARN names. A receiver such as package snshttp verifies
 // these messages when it allows the server's host; serve over TLS for it,
 // as it fetches certificates over https only.
+//
+// # Persistence
+//
+// With Options.DataDir, Open restores the state Close saved there: every
+// region's queues (attributes, tags, messages with their receive counts,
+// in-flight and delayed ones included; receipt handles stay valid), topics,
+// subscriptions, rules, targets and archives (see memory.World.Snapshot).
+// The state is written only by Close, so a crash loses what changed since
+// the last clean shutdown. For a clean shutdown behind an http.Server: Drain
+// (long polls answer at once), Shutdown the http.Server (requests in flight
+// finish), then Close (save).
 package localaws
 
 import (
