@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -270,6 +271,9 @@ func roundTrip(ctx context.Context, url, name string, c config, n int) (result, 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fail := func(err error) {
+		if deleted.Load() >= int64(n) {
+			return // the round trip is over: a call cut short by its end
+		}
 		errOnce.Do(func() { firstErr = err; cancel() })
 	}
 	ids := []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
@@ -363,7 +367,11 @@ func receiveLatency(ctx context.Context, url string, c config) error {
 					for i := range entries {
 						entries[i] = types.SendMessageBatchRequestEntry{Id: &ids[i], MessageBody: body}
 					}
-					if _, err := cl.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: qurl, Entries: entries}); err != nil {
+					out, err := cl.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: qurl, Entries: entries})
+					if err == nil && len(out.Failed) > 0 {
+						err = fmt.Errorf("send: %s", *out.Failed[0].Message)
+					}
+					if err != nil {
 						once.Do(func() { firstErr = err })
 						return
 					}
@@ -373,6 +381,7 @@ func receiveLatency(ctx context.Context, url string, c config) error {
 		wg.Wait()
 		return firstErr
 	}
+	retried := 0
 	measure := func(name string, refill bool) ([]time.Duration, error) {
 		q, err := cl.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
 		if err != nil {
@@ -398,8 +407,18 @@ func receiveLatency(ctx context.Context, url string, c config) error {
 			if err != nil {
 				return nil, err
 			}
-			if len(got.Messages) != 10 {
-				return nil, fmt.Errorf("%s: received %d messages, not 10", name, len(got.Messages))
+			if ar, ok := retry.GetAttemptResults(got.ResultMetadata); ok && len(ar.Results) > 1 {
+				// The SDK retried after a failed attempt, whose messages
+				// stay in flight for the visibility timeout.
+				retried++
+				if retried == 1 {
+					fmt.Printf("  (%s: receive %d retried by the SDK after: %v)\n", name, len(ds), ar.Results[0].Err)
+				}
+			} else if len(got.Messages) != 10 {
+				return nil, fmt.Errorf("%s: receive %d: received %d messages, not 10", name, len(ds), len(got.Messages))
+			}
+			if len(got.Messages) == 0 {
+				continue
 			}
 			entries := make([]types.DeleteMessageBatchRequestEntry, len(got.Messages))
 			for i, m := range got.Messages {
@@ -421,7 +440,8 @@ func receiveLatency(ctx context.Context, url string, c config) error {
 		return err
 	}
 	fmt.Printf("  %-28s p50 %8v  p99 %8v\n", "queue holding 10 messages:", pct(small, .5).Round(time.Microsecond), pct(small, .99).Round(time.Microsecond))
-	fmt.Printf("  %-28s p50 %8v  p99 %8v\n\n", fmt.Sprintf("backlog of %d:", c.backlog), pct(big, .5).Round(time.Microsecond), pct(big, .99).Round(time.Microsecond))
+	fmt.Printf("  %-28s p50 %8v  p99 %8v\n", fmt.Sprintf("backlog of %d:", c.backlog), pct(big, .5).Round(time.Microsecond), pct(big, .99).Round(time.Microsecond))
+	fmt.Printf("  receives retried by the SDK: %d\n\n", retried)
 	return nil
 }
 
