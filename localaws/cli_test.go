@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/postroom/postroom/internal/sqsmd5"
-	"github.com/postroom/postroom/internal/testenv"
+	"github.com/postroom/postroom/internal/testsupport/testenv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -90,7 +90,7 @@ func startServe(t *testing.T, ctx context.Context, args ...string) (string, func
 	var wg sync.WaitGroup
 	var runErr error
 	wg.Go(func() {
-		runErr = run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...), pw, io.Discard)
+		runErr = run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...), nil, pw, io.Discard)
 		pw.Close()
 	})
 	lines := bufio.NewScanner(pr)
