@@ -132,6 +132,15 @@
 // attributes. A bus takes EventBridge's: 1 to 10 entries per Put, 1 MB per
 // entry (configurable down to 256 KB), 5 targets per rule.
 //
+// # SQS extras and snapshots
+//
+// [Queue.SendSQS] and [Queue.ReceiveSQS] carry what SQS has beside
+// queue.Message, for the local AWS endpoint: the AWSTraceHeader system
+// attribute, FIFO sequence numbers in send replies, and the
+// ReceiveRequestAttemptId with which a FIFO receive can be retried.
+// [World.Snapshot] and [World.Restore] save a world's queues, topics and
+// buses to a stream and load them into an empty world.
+//
 // # As
 //
 // Delivery.As reports false: a memory delivery carries everything it knows
