@@ -72,7 +72,7 @@ func (q *Queue) ReceiveSQS(ctx context.Context, opts SQSReceiveOptions) ([]*SQSD
 		ptrs := make([]*queue.Delivery, len(taken))
 		for i := range block {
 			sds[i], ptrs[i] = &block[i], &block[i].Delivery
-			block[i].TraceHeader = taken[i].trace
+			block[i].TraceHeader = taken[i].x().trace
 		}
 		q.deliveries(taken, ptrs)
 	})
@@ -376,7 +376,7 @@ func (q *Queue) deliveries(taken []*message, ptrs []*queue.Delivery) []*queue.De
 		}
 		d.GroupID = m.groupID
 		if q.fifo {
-			d.DeduplicationID = m.dedupID
+			d.DeduplicationID = m.x().dedupID
 		}
 		d.Receipt = receipts[start:ends[i]]
 		start = ends[i]
@@ -384,8 +384,8 @@ func (q *Queue) deliveries(taken []*message, ptrs []*queue.Delivery) []*queue.De
 		d.SentAt = m.sentAt
 		d.FirstReceivedAt = m.firstRecv
 		d.ReceivedAt = m.receivedAt
-		d.SequenceNumber = m.seq
-		d.DeadLetterSource = m.dlSource
+		d.SequenceNumber = m.x().seq
+		d.DeadLetterSource = m.x().dlSource
 	}
 	return ptrs
 }
@@ -450,20 +450,18 @@ func (q *Queue) deadLetter(dlq *Queue, moved []*message) {
 			body:         m.body,
 			attrs:        m.attrs,
 			groupID:      m.groupID,
-			dedupID:      m.dedupID,
 			sentAt:       m.sentAt,
 			enqueuedAt:   m.enqueuedAt,
 			firstRecv:    m.firstRecv,
 			receiveCount: m.receiveCount,
-			trace:        m.trace,
-			dlSource:     q.arn,
+			ext:          &msgExt{dedupID: m.x().dedupID, trace: m.x().trace, dlSource: q.arn},
 			visibleAt:    now,
 			index:        -1,
 		}
 		if dlq.fifo {
-			dm.seq = fmt.Sprintf("%020d", dlq.seq)
-			dm.dedupID = m.id   // as SQS does for FIFO dead-letter moves
-			dm.enqueuedAt = now // a FIFO dead-letter queue resets the enqueue time; a standard one keeps it
+			dm.ext.seq = fmt.Sprintf("%020d", dlq.seq)
+			dm.ext.dedupID = m.id // as SQS does for FIFO dead-letter moves
+			dm.enqueuedAt = now   // a FIFO dead-letter queue resets the enqueue time; a standard one keeps it
 		}
 		dlq.enqueue(dm, now)
 	}

@@ -126,11 +126,13 @@ func (q *Queue) put(m *queue.Message, id string, now time.Time, owned bool, trac
 	}
 	m.ID = id
 	sm := q.store(m, id, now, owned)
-	sm.trace = trace
-	if q.fifo {
-		q.remember(key, dedupEntry{exp: now.Add(deduplicationWindow), id: id, seq: sm.seq}, now)
+	if trace != "" {
+		sm.extra().trace = trace
 	}
-	return q.enqueue(sm, now), sm.seq
+	if q.fifo {
+		q.remember(key, dedupEntry{exp: now.Add(deduplicationWindow), id: id, seq: sm.x().seq}, now)
+	}
+	return q.enqueue(sm, now), sm.x().seq
 }
 
 // deliverFromTopic enqueues a message a topic delivers: the queue's size
@@ -243,7 +245,6 @@ func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *m
 		id:         id,
 		body:       m.Body,
 		groupID:    m.GroupID,
-		dedupID:    m.DeduplicationID,
 		sentAt:     now,
 		enqueuedAt: now,
 		index:      -1,
@@ -262,9 +263,11 @@ func (q *Queue) store(m *queue.Message, id string, now time.Time, owned bool) *m
 	}
 	sm.visibleAt = now.Add(delay)
 	if q.fifo {
-		sm.seq = fmt.Sprintf("%020d", q.seq)
-		if sm.dedupID == "" {
-			sm.dedupID = contentID(sm.body)
+		x := sm.extra()
+		x.seq = fmt.Sprintf("%020d", q.seq)
+		x.dedupID = m.DeduplicationID
+		if x.dedupID == "" {
+			x.dedupID = contentID(sm.body)
 		}
 	}
 	return sm

@@ -200,8 +200,8 @@ func (q *Queue) snapshot() queueState {
 	st.Messages = make([]messageState, 0, len(q.msgs))
 	for _, m := range q.msgs {
 		st.Messages = append(st.Messages, messageState{
-			Serial: m.serial, ID: m.id, Body: m.body, Attrs: m.attrs, GroupID: m.groupID, DedupID: m.dedupID,
-			Seq: m.seq, Trace: m.trace, DLSource: m.dlSource, SentAt: m.sentAt, EnqueuedAt: m.enqueuedAt,
+			Serial: m.serial, ID: m.id, Body: m.body, Attrs: m.attrs, GroupID: m.groupID, DedupID: m.x().dedupID,
+			Seq: m.x().seq, Trace: m.x().trace, DLSource: m.x().dlSource, SentAt: m.sentAt, EnqueuedAt: m.enqueuedAt,
 			FirstRecv: m.firstRecv, ReceivedAt: m.receivedAt, VisibleAt: m.visibleAt,
 			ReceiveCount: m.receiveCount, Gen: m.gen, InFlight: m.inFlight,
 		})
@@ -369,10 +369,12 @@ func (q *Queue) restore(st *queueState, now time.Time) error {
 		}
 	}
 	for _, ms := range st.Messages {
-		m := &message{serial: ms.Serial, id: ms.ID, body: ms.Body, attrs: ms.Attrs, groupID: ms.GroupID, dedupID: ms.DedupID,
-			seq: ms.Seq, trace: ms.Trace, dlSource: ms.DLSource, sentAt: ms.SentAt, enqueuedAt: ms.EnqueuedAt,
+		m := &message{serial: ms.Serial, id: ms.ID, body: ms.Body, attrs: ms.Attrs, groupID: ms.GroupID, sentAt: ms.SentAt, enqueuedAt: ms.EnqueuedAt,
 			firstRecv: ms.FirstRecv, receivedAt: ms.ReceivedAt, visibleAt: ms.VisibleAt,
 			receiveCount: ms.ReceiveCount, gen: ms.Gen, index: -1}
+		if ext := (msgExt{dedupID: ms.DedupID, seq: ms.Seq, trace: ms.Trace, dlSource: ms.DLSource}); ext != noExt {
+			m.ext = &ext
+		}
 		if ms.Serial > q.seq {
 			q.seq = ms.Serial
 		}

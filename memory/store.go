@@ -14,22 +14,47 @@ type message struct {
 	body         []byte
 	attrs        queue.Attributes
 	groupID      string
-	dedupID      string
-	seq          string    // FIFO sequence number
-	trace        string    // AWSTraceHeader system attribute, or ""
+	ext          *msgExt   // nil for most standard messages
 	sentAt       time.Time // SentTimestamp: kept by a dead-letter move
 	enqueuedAt   time.Time // retention and age count from it: reset by a move to a FIFO dead-letter queue
 	firstRecv    time.Time
 	receivedAt   time.Time // of the current receipt: the 12-hour cap runs from it
 	receiveCount int
 	gen          uint64 // receipt generation: bumped by every receive
-	dlSource     string // ARN of the queue a redrive moved it from, or ""
 
 	visibleAt time.Time
 	index     int  // in Queue.pending, or -1
 	inFlight  bool // received and not visible again (in Queue.pending)
 	deleted   bool
 	group     *group // FIFO only
+}
+
+// msgExt holds what only some messages have: FIFO ones, traced ones,
+// dead-lettered ones. Apart from message, it keeps a standard message a
+// size class smaller.
+type msgExt struct {
+	dedupID  string
+	seq      string // FIFO sequence number
+	trace    string // AWSTraceHeader system attribute
+	dlSource string // ARN of the queue a redrive moved it from
+}
+
+var noExt msgExt
+
+// x returns m's extras for reading.
+func (m *message) x() *msgExt {
+	if m.ext != nil {
+		return m.ext
+	}
+	return &noExt
+}
+
+// extra returns m's extras for writing.
+func (m *message) extra() *msgExt {
+	if m.ext == nil {
+		m.ext = new(msgExt)
+	}
+	return m.ext
 }
 
 // msgHeap orders pending messages by the time they become visible.
