@@ -421,15 +421,8 @@ func (w *World) restoreTopic(st topicState) error {
 	for _, ss := range st.Subs {
 		opts := SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{FilterPolicy: ss.FilterPolicy,
 			FilterPolicyScope: ss.FilterPolicyScope, RawDelivery: ss.RawDelivery}}
-		if rp := ss.Attrs["RedrivePolicy"]; rp != "" {
-			var p struct {
-				DeadLetterTargetArn string `json:"deadLetterTargetArn"`
-			}
-			if json.Unmarshal([]byte(rp), &p) == nil {
-				if dlq, err := w.QueueByARN(p.DeadLetterTargetArn); err == nil {
-					opts.DeadLetter = dlq
-				}
-			}
+		if dlq := w.redriveQueue(ss.Attrs["RedrivePolicy"]); dlq != nil {
+			opts.DeadLetter = dlq
 		}
 		s := &subscription{topic: t, arn: ss.ARN, qarn: ss.QueueARN, opts: opts}
 		if err := s.setFilter(opts.FilterPolicy, opts.FilterPolicyScope); err != nil {
@@ -445,7 +438,18 @@ func (w *World) restoreTopic(st topicState) error {
 		}
 	}
 	for _, es := range st.Endpoints {
-		e := &endpointSub{arn: es.ARN, protocol: es.Protocol, endpoint: es.Endpoint, token: es.Token, confirmed: es.Confirmed, attrs: es.Attrs}
+		e := &endpointSub{arn: es.ARN, protocol: es.Protocol, endpoint: es.Endpoint, token: es.Token, confirmed: es.Confirmed,
+			attrs: es.Attrs, sem: make(chan struct{}, maxPostsInFlight)}
+		if p := es.Attrs["FilterPolicy"]; p != "" {
+			probe := &subscription{}
+			if err := probe.setFilter(p, scopeOf(es.Attrs["FilterPolicyScope"])); err != nil {
+				return err
+			}
+			e.filter = probe.filter.Load()
+		}
+		if dlq := w.redriveQueue(es.Attrs["RedrivePolicy"]); dlq != nil {
+			e.deadLetter = dlq
+		}
 		t.admin.endpoint = append(t.admin.endpoint, e)
 		if e.token != "" {
 			if t.admin.tokens == nil {
@@ -457,6 +461,21 @@ func (w *World) restoreTopic(st topicState) error {
 	t.admin.attrs, t.admin.tags = st.Attrs, st.Tags
 	t.admin.deleted, t.nsubs, t.seq = st.Deleted, st.NSubs, st.Seq
 	return nil
+}
+
+// redriveQueue returns the queue an SNS redrive policy names, or nil.
+func (w *World) redriveQueue(policy string) *Queue {
+	var p struct {
+		DeadLetterTargetArn string `json:"deadLetterTargetArn"`
+	}
+	if policy == "" || json.Unmarshal([]byte(policy), &p) != nil {
+		return nil
+	}
+	q, err := w.QueueByARN(p.DeadLetterTargetArn)
+	if err != nil {
+		return nil
+	}
+	return q
 }
 
 func (w *World) restoreBus(st busState) error {

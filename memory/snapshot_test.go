@@ -49,6 +49,8 @@ func TestSnapshotRestore(t *testing.T) {
 		sub, err := topic.SubscribeQueueARN(dlq.ARN(), memory.SubscriptionOptions{SubscribeOptions: pubsub.SubscribeOptions{
 			FilterPolicy: `{"kind":["keep"]}`, RawDelivery: true}})
 		require.NoError(t, err)
+		email, _, err := topic.SubscribeEndpoint("sms", "+15555550100", map[string]string{"FilterPolicy": `{"kind":["sms"]}`})
+		require.NoError(t, err)
 		bus, err := w.Bus("default")
 		require.NoError(t, err)
 		require.NoError(t, bus.PutRule(ctx, eventbus.Rule{Name: "r", EventPattern: `{"source":["app"]}`}))
@@ -114,9 +116,11 @@ func TestSnapshotRestore(t *testing.T) {
 		assert.Equal(t, "Events", topic2.Attributes()["DisplayName"])
 		assert.Equal(t, map[string]string{"team": "a"}, topic2.Tags())
 		subs := topic2.Subscriptions()
-		require.Len(t, subs, 1)
-		assert.Equal(t, sub.ARN(), subs[0].ARN)
-		assert.Equal(t, "true", subs[0].Attributes["RawMessageDelivery"])
+		require.Len(t, subs, 2)
+		byARN := map[string]memory.SubscriptionInfo{subs[0].ARN: subs[0], subs[1].ARN: subs[1]}
+		assert.Equal(t, "true", byARN[sub.ARN()].Attributes["RawMessageDelivery"])
+		assert.Equal(t, `{"kind":["sms"]}`, byARN[email.ARN].Attributes["FilterPolicy"])
+		assert.Equal(t, "sms", byARN[email.ARN].Protocol)
 		require.NoError(t, topic2.Publish(ctx, &pubsub.Message{Body: []byte("no")},
 			&pubsub.Message{Body: []byte("yes"), Attributes: queue.Attributes{"kind": queue.String("keep")}}))
 		bus2, err := w2.Bus("default")
