@@ -409,7 +409,11 @@ func receiveLatency(ctx context.Context, url string, c config) error {
 			}
 			if ar, ok := retry.GetAttemptResults(got.ResultMetadata); ok && len(ar.Results) > 1 {
 				// The SDK retried after a failed attempt, whose messages
-				// stay in flight for the visibility timeout.
+				// stay in flight for the visibility timeout. Under CPU
+				// load this is the client-side "use of closed network
+				// connection" race of Go's transport that
+				// aws/aws-sdk-go-v2 issues #1825 and #2737 describe (the
+				// SDK retries net.ErrClosed since v2 PR #2949).
 				retried++
 				if retried == 1 {
 					fmt.Printf("  (%s: receive %d retried by the SDK after: %v)\n", name, len(ds), ar.Results[0].Err)
