@@ -20,7 +20,9 @@ type Verifier struct {
 	// HTTPClient fetches certificates; nil means http.DefaultClient.
 	HTTPClient *http.Client
 	// AllowedHost reports whether a certificate may be fetched from host;
-	// nil allows only sns.<region>.amazonaws.com (and .com.cn).
+	// nil allows only sns.<region>.amazonaws.com (and .com.cn). An allowed
+	// loopback host (localhost, 127.0.0.0/8, ::1) may be reached over plain
+	// http, as a local endpoint is; every other host needs https.
 	AllowedHost func(host string) bool
 	// Now returns the time certificates must be valid at; nil means
 	// time.Now.

@@ -229,3 +229,47 @@ func TestSNSLinksAreServedUnsigned(t *testing.T) {
 	_ = resp.Body.Close()
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "other actions still need a signature")
 }
+
+// TestSNSHTTPOverPlainHTTP runs the receiver against an endpoint served
+// over plain HTTP on loopback, as `postroom serve` is: with the endpoint's
+// host allowed, the receiver fetches the certificate over http, confirms
+// the subscription and verifies the notification's signature.
+func TestSNSHTTPOverPlainHTTP(t *testing.T) {
+	ctx := context.Background()
+	_, cfg := NewTestServer(t, Options{})
+	snsc := sns.NewFromConfig(cfg)
+	handled := make(chan *queue.Delivery, 1)
+	var rejected atomic.Int32
+	recv, err := snshttp.New(func(ctx context.Context, d *queue.Delivery) error {
+		handled <- d
+		return nil
+	}, snshttp.Options{AllowedHosts: []string{"127.0.0.1"}, ErrorLog: func(*http.Request, error) { rejected.Add(1) }})
+	require.NoError(t, err)
+	appSrv := httptest.NewServer(recv)
+	t.Cleanup(appSrv.Close)
+
+	topic, err := snsc.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("local"),
+		Attributes: map[string]string{"SignatureVersion": "2"}})
+	require.NoError(t, err)
+	sub, err := snsc.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("http"),
+		Endpoint: aws.String(appSrv.URL), ReturnSubscriptionArn: true})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		out, err := snsc.GetSubscriptionAttributes(ctx, &sns.GetSubscriptionAttributesInput{SubscriptionArn: sub.SubscriptionArn})
+		return err == nil && out.Attributes["PendingConfirmation"] == "false"
+	}, 10*time.Second, 20*time.Millisecond, "the receiver confirms over http")
+
+	_, err = snsc.Publish(ctx, &sns.PublishInput{TopicArn: topic.TopicArn, Message: aws.String("hello")})
+	require.NoError(t, err)
+	select {
+	case d := <-handled:
+		assert.Equal(t, "hello", string(d.Body))
+		var env *snshttp.Envelope
+		require.True(t, d.As(&env))
+		assert.True(t, strings.HasPrefix(env.SigningCertURL, "http://127.0.0.1:"), env.SigningCertURL)
+		assert.Equal(t, "2", env.SignatureVersion)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the notification was not handled")
+	}
+	assert.Zero(t, rejected.Load())
+}

@@ -20,7 +20,8 @@
 //   - its signature (SignatureVersion 1, SHA1withRSA, or 2, SHA256withRSA)
 //     does not verify with the certificate at its SigningCertURL, which
 //     must be an https URL on an SNS host (sns.<region>.amazonaws.com; see
-//     Options.AllowedHosts for the local endpoint of package localaws);
+//     Options.AllowedHosts for the local endpoint of package localaws,
+//     whose loopback address may also be reached over plain http);
 //   - its topic is not one of Options.TopicARNs (when set);
 //   - its Timestamp is older than Options.MaxAge or more than five minutes
 //     ahead;

@@ -68,7 +68,10 @@ type Options struct {
 	TopicARNs []string
 	// AllowedHosts are host names (without port) that SigningCertURL and
 	// SubscribeURL may name besides SNS's (sns.<region>.amazonaws.com and
-	// .com.cn): the local endpoint's, such as "127.0.0.1", in tests.
+	// .com.cn): the local endpoint's, such as "127.0.0.1", in tests. An
+	// allowed loopback host (localhost, 127.0.0.0/8, ::1) may be named by
+	// an http URL too, as `postroom serve` serves; every other host needs
+	// https.
 	AllowedHosts []string
 	// HTTPClient fetches signing certificates and SubscribeURLs; nil
 	// means http.DefaultClient.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -79,10 +80,15 @@ func (v *Verifier) Verify(ctx context.Context, e *Envelope) error {
 }
 
 // CheckURL checks that raw is an https URL without user information on
-// an allowed host, what SNS's SigningCertURL and SubscribeURL are.
+// an allowed host, what SNS's SigningCertURL and SubscribeURL are. A
+// loopback host (localhost, 127.0.0.0/8, ::1) that AllowedHost allows may
+// also be named by an http URL: a local endpoint on this machine, such as
+// `postroom serve`, which serves plain HTTP. SNS's own hosts always need
+// https.
 func (v *Verifier) CheckURL(what, raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.User != nil || u.Host == "" {
+	if err != nil || u.User != nil || u.Host == "" ||
+		(u.Scheme != "https" && (u.Scheme != "http" || !loopback(u.Hostname()))) {
 		return nil, v.fail("%s %q is not an https URL", what, raw)
 	}
 	allowed := v.AllowedHost
@@ -93,6 +99,16 @@ func (v *Verifier) CheckURL(what, raw string) (*url.URL, error) {
 		return nil, v.fail("%s host %q is not an SNS host", what, u.Hostname())
 	}
 	return u, nil
+}
+
+// loopback reports whether host names this machine: localhost or a
+// loopback IP address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func (v *Verifier) client() *http.Client {
