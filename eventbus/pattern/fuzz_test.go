@@ -33,7 +33,7 @@ var fuzzNeighbours = []string{
 func seedCorpus(f *testing.F) [][2][]byte {
 	var seeds [][2][]byte
 	for _, c := range loadRecordedCases(f) {
-		seeds = append(seeds, [2][]byte{c.pattern, c.event})
+		seeds = append(seeds, [2][]byte{c.Pattern, c.Event})
 	}
 	extra := [][2]string{
 		{`{"a": {"b": ["1"], "c": ["2"]}}`, `{"a": [{"b": "1", "c": "3"}, {"b": "4", "c": "2"}]}`},
