@@ -260,16 +260,12 @@ func (b *Bus) retry(j *job, in []byte, attempts int, lastErr error) {
 				b.deadLetter(j, lastErr, exhaustedAttempts, attempts-1)
 				return
 			}
-			wait := max(b.backoff.Delay(attempts), 0)
-			if time.Since(j.at)+wait > j.t.maxAge {
+			delay := max(b.backoff.Delay(attempts), 0)
+			if time.Since(j.at)+delay > j.t.maxAge {
 				b.deadLetter(j, lastErr, exhaustedAge, attempts-1)
 				return
 			}
-			timer := time.NewTimer(wait)
-			select {
-			case <-timer.C:
-			case <-b.stop:
-				timer.Stop()
+			if !wait(delay, b.stop) {
 				b.deadLetter(j, fmt.Errorf("memory: bus closed before retry %d: %w", attempts, lastErr), "", attempts-1)
 				return
 			}

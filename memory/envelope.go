@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 
+	"github.com/postroom/postroom/internal/snsmsg"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -74,18 +75,9 @@ func (n *notification) public(subARN string) *Notification {
 // sign computes a signature over the fields SNS signs, in SNS's
 // string-to-sign layout.
 func sign(d *Notification) string {
-	var b bytes.Buffer
-	field := func(k, v string) { b.WriteString(k + "\n" + v + "\n") }
-	field("Message", d.Message)
-	field("MessageId", d.MessageID)
-	if d.Subject != "" {
-		field("Subject", d.Subject)
-	}
-	field("Timestamp", d.Timestamp)
-	field("TopicArn", d.TopicARN)
-	field("Type", d.Type)
 	mac := hmac.New(sha256.New, signingKey)
-	mac.Write(b.Bytes())
+	mac.Write([]byte(snsmsg.StringToSign(&snsmsg.Envelope{Type: d.Type, MessageID: d.MessageID, Subject: d.Subject,
+		Message: d.Message, Timestamp: d.Timestamp, TopicARN: d.TopicARN})))
 	sum := mac.Sum(nil)
 	// RSA-2048 signatures are 256 bytes: stretch the MAC to that size.
 	sig := make([]byte, 0, 256)

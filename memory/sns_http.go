@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"math/big"
@@ -22,7 +23,6 @@ import (
 
 	"github.com/postroom/postroom/eventbus/pattern"
 	"github.com/postroom/postroom/internal/snsmsg"
-	"github.com/postroom/postroom/pubsub"
 	"github.com/postroom/postroom/queue"
 )
 
@@ -171,8 +171,11 @@ func (w *World) SNSHandler() http.Handler {
 	})
 }
 
+// xmlText escapes s for XML character data.
 func xmlText(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder does not fail
+	return b.String()
 }
 
 // subscribeURL is the URL that confirms a subscription by its token.
@@ -214,17 +217,8 @@ func (t *Topic) endpointTargets() []endpointTarget {
 // it: a POST for http/https (in a goroutine of the topic's), a record in
 // the world's outbox for e-mail and SMS.
 func (t *Topic) deliverEndpoint(et endpointTarget, n *notification) {
-	if et.filter != nil {
-		var ok bool
-		if scopeOf(et.attrs["FilterPolicyScope"]) == pubsub.ScopeMessageBody {
-			m, err := et.filter.Match(n.body)
-			ok = err == nil && m
-		} else {
-			ok = et.filter.MatchAttributes(n.patternAttributes())
-		}
-		if !ok {
-			return
-		}
+	if !n.admittedBy(et.filter, scopeOf(et.attrs["FilterPolicyScope"])) {
+		return
 	}
 	switch et.e.protocol {
 	case "http", "https":
@@ -286,26 +280,6 @@ func (p *post) run() {
 		why = err.Error()
 	}
 	p.deadLetter(fmt.Sprintf("delivery to %s failed %d times: %s", e.endpoint, policy.NumRetries+1, why))
-}
-
-// wait waits d, or until stop is closed (false).
-func wait(d time.Duration, stop <-chan struct{}) bool {
-	if d <= 0 {
-		select {
-		case <-stop:
-			return false
-		default:
-			return true
-		}
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-stop:
-		return false
-	}
 }
 
 // send makes one attempt. As on SNS, an answer from 200 to 499 ends the

@@ -368,15 +368,20 @@ func (s *Subscription) Describe() queue.Info {
 
 // admits reports whether the filter policy admits n.
 func (s *subscription) admits(n *notification) bool {
-	p := s.filter.Load()
-	if p == nil {
+	return n.admittedBy(s.filter.Load(), s.opts.FilterPolicyScope)
+}
+
+// admittedBy reports whether filter, applied to scope, admits n; a nil
+// filter admits every message.
+func (n *notification) admittedBy(filter *pattern.Pattern, scope pubsub.Scope) bool {
+	if filter == nil {
 		return true
 	}
-	if s.opts.FilterPolicyScope == pubsub.ScopeMessageBody {
-		ok, err := p.Match(n.body)
+	if scope == pubsub.ScopeMessageBody {
+		ok, err := filter.Match(n.body)
 		return err == nil && ok
 	}
-	return p.MatchAttributes(n.patternAttributes())
+	return filter.MatchAttributes(n.patternAttributes())
 }
 
 // deliver hands n to the subscription if its filter admits it.
@@ -434,15 +439,9 @@ func (s *subscription) invoke(n *notification) {
 		defer cancel()
 		var err error
 		for attempt := 1; attempt <= attempts; attempt++ {
-			if attempt > 1 {
-				timer := time.NewTimer(retry.Delay(attempt - 1))
-				select {
-				case <-timer.C:
-				case <-t.stop:
-					timer.Stop()
-					s.deadLetter(n, "topic closed before a retry: "+err.Error())
-					return
-				}
+			if attempt > 1 && !wait(retry.Delay(attempt-1), t.stop) {
+				s.deadLetter(n, "topic closed before a retry: "+err.Error())
+				return
 			}
 			if err = s.call(ctx, n); err == nil {
 				return

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/postroom/postroom"
 )
@@ -526,4 +527,24 @@ func (w *World) OpenBus(ctx context.Context, rawURL string) (*Bus, error) {
 		return nil, err
 	}
 	return w.openBus(u)
+}
+
+// wait waits d, or until stop is closed (false).
+func wait(d time.Duration, stop <-chan struct{}) bool {
+	if d <= 0 {
+		select {
+		case <-stop:
+			return false
+		default:
+			return true
+		}
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-stop:
+		return false
+	}
 }
