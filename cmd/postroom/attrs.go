@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"sort"
 	"strings"
@@ -143,4 +144,41 @@ func mergeAttributes(e *env, jsonArg string, flags queue.Attributes) (queue.Attr
 		attrs[k] = v
 	}
 	return attrs, nil
+}
+
+// messageFlags are the flags of a message to send or publish: its
+// attributes, and its group and deduplication ids on FIFO queues and
+// topics.
+type messageFlags struct {
+	attrs        attrFlag
+	jsonAttrs    *string
+	group, dedup *string
+}
+
+// addMessageFlags defines the message flags on fs; kind names what is
+// FIFO ("queues", "topics") in the help.
+func addMessageFlags(fs *flag.FlagSet, kind string) *messageFlags {
+	m := &messageFlags{}
+	fs.Var(&m.attrs, "attr", "a message attribute, `name=value` (String) or name:Type=value\n(Number, Binary in base64, String.Array as JSON; repeatable)")
+	m.jsonAttrs = fs.String("message-attributes", "", "attributes as the AWS CLI takes them: `JSON` or file://path")
+	m.group = fs.String("group", "", "message group id (FIFO "+kind+")")
+	m.dedup = fs.String("dedup-id", "", "deduplication id (FIFO "+kind+")")
+	return m
+}
+
+// read checks args (the URL and an optional BODY) and returns the body
+// and the attributes of the message.
+func (m *messageFlags) read(e *env, args []string) ([]byte, queue.Attributes, error) {
+	if err := wantArgs(args, 1, 2); err != nil {
+		return nil, nil, err
+	}
+	body, err := bodyArg(e, args[1:])
+	if err != nil {
+		return nil, nil, err
+	}
+	at, err := mergeAttributes(e, *m.jsonAttrs, m.attrs.attrs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return body, at, nil
 }

@@ -22,21 +22,10 @@ var publishVerb = &verb{
 {"MessageId"}. The body is BODY, or standard input when BODY is absent or
 "-".`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		var attrs attrFlag
-		fs.Var(&attrs, "attr", "a message attribute, `name=value` (String) or name:Type=value\n(Number, Binary in base64, String.Array as JSON; repeatable)")
-		jsonAttrs := fs.String("message-attributes", "", "attributes as the AWS CLI takes them: `JSON` or file://path")
+		mf := addMessageFlags(fs, "topics")
 		subject := fs.String("subject", "", "the SNS subject (a String attribute \"Subject\" on brokers)")
-		group := fs.String("group", "", "message group id (FIFO topics)")
-		dedup := fs.String("dedup-id", "", "deduplication id (FIFO topics)")
 		return func(ctx context.Context, e *env, args []string) error {
-			if err := wantArgs(args, 1, 2); err != nil {
-				return err
-			}
-			body, err := bodyArg(e, args[1:])
-			if err != nil {
-				return err
-			}
-			at, err := mergeAttributes(e, *jsonAttrs, attrs.attrs)
+			body, at, err := mf.read(e, args)
 			if err != nil {
 				return err
 			}
@@ -48,7 +37,7 @@ var publishVerb = &verb{
 				return failed(err)
 			}
 			defer t.Close()
-			m := &pubsub.Message{Body: body, Subject: *subject, Attributes: at, GroupID: *group, DeduplicationID: *dedup}
+			m := &pubsub.Message{Body: body, Subject: *subject, Attributes: at, GroupID: *mf.group, DeduplicationID: *mf.dedup}
 			if err := t.Publish(ctx, m); err != nil {
 				return failed(firstError(err))
 			}

@@ -25,22 +25,11 @@ var sendVerb = &verb{
 {"MessageId", "MD5OfMessageBody", "MD5OfMessageAttributes"}. The body is
 BODY, or standard input when BODY is absent or "-".`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env, []string) error {
-		var attrs attrFlag
-		fs.Var(&attrs, "attr", "a message attribute, `name=value` (String) or name:Type=value\n(Number, Binary in base64, String.Array as JSON; repeatable)")
-		jsonAttrs := fs.String("message-attributes", "", "attributes as the AWS CLI takes them: `JSON` or file://path")
-		group := fs.String("group", "", "message group id (FIFO queues)")
-		dedup := fs.String("dedup-id", "", "deduplication id (FIFO queues)")
+		mf := addMessageFlags(fs, "queues")
 		var delay seconds
 		fs.Var(&delay, "delay", "delay before the first delivery (`duration` or seconds)")
 		return func(ctx context.Context, e *env, args []string) error {
-			if err := wantArgs(args, 1, 2); err != nil {
-				return err
-			}
-			body, err := bodyArg(e, args[1:])
-			if err != nil {
-				return err
-			}
-			at, err := mergeAttributes(e, *jsonAttrs, attrs.attrs)
+			body, at, err := mf.read(e, args)
 			if err != nil {
 				return err
 			}
@@ -49,7 +38,7 @@ BODY, or standard input when BODY is absent or "-".`,
 				return err
 			}
 			defer q.Close()
-			m := &queue.Message{Body: body, Attributes: at, GroupID: *group, DeduplicationID: *dedup, Delay: delay.d}
+			m := &queue.Message{Body: body, Attributes: at, GroupID: *mf.group, DeduplicationID: *mf.dedup, Delay: delay.d}
 			if err := q.Send(ctx, m); err != nil {
 				return failed(firstError(err))
 			}
