@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
@@ -38,18 +37,7 @@ func OpenURL(ctx context.Context, u *url.URL) (*Bus, error) {
 	if u.Scheme != Scheme {
 		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "unknown scheme " + strconv.Quote(u.Scheme), Kind: postroom.ErrInvalid}
 	}
-	q := u.Query()
-	if err := awsurl.Check(pkgName, op, q); err != nil {
-		return nil, err
-	}
-	name := strings.Trim(u.Host+u.Path, "/")
-	if u.Opaque != "" {
-		name = u.Opaque
-	}
-	if name == "" || (!strings.HasPrefix(name, "arn:") && strings.Contains(name, "/")) {
-		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want awseventbridge://<bus name> or awseventbridge:///<bus ARN>", Kind: postroom.ErrInvalid}
-	}
-	cfg, err := awsurl.Config(ctx, pkgName, op, q, awsurl.ARNRegion(name))
+	name, cfg, err := awsurl.NameOrARN(ctx, pkgName, op, "bus", u)
 	if err != nil {
 		return nil, err
 	}

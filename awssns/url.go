@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/url"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/postroom/postroom"
 	"github.com/postroom/postroom/internal/awsurl"
 	"github.com/postroom/postroom/pubsub"
 )
@@ -34,18 +32,7 @@ func (opener) OpenTopicURL(ctx context.Context, u *url.URL) (pubsub.Topic, error
 // a topic given by ARN is opened in the ARN's region.
 func OpenURL(ctx context.Context, u *url.URL) (pubsub.Topic, error) {
 	op := "open " + strconv.Quote(u.Redacted())
-	q := u.Query()
-	if err := awsurl.Check(pkgName, op, q); err != nil {
-		return nil, err
-	}
-	name := strings.Trim(u.Host+u.Path, "/")
-	if u.Opaque != "" {
-		name = u.Opaque
-	}
-	if name == "" || (!strings.HasPrefix(name, "arn:") && strings.Contains(name, "/")) {
-		return nil, &postroom.Error{Pkg: pkgName, Op: op, Message: "want awssns://<topic name> or awssns:///<topic ARN>", Kind: postroom.ErrInvalid}
-	}
-	cfg, err := awsurl.Config(ctx, pkgName, op, q, awsurl.ARNRegion(name))
+	name, cfg, err := awsurl.NameOrARN(ctx, pkgName, op, "topic", u)
 	if err != nil {
 		return nil, err
 	}

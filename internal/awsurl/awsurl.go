@@ -5,8 +5,10 @@ package awsurl
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -62,4 +64,25 @@ func ARNRegion(s string) string {
 		return ""
 	}
 	return a.Region
+}
+
+// NameOrARN is Config for a URL that names a resource by name
+// ("scheme://name") or by ARN ("scheme:///arn:…"): it returns the name or
+// ARN and the configuration, in the ARN's region unless the URL names
+// one. what is the kind of resource, for the error ("topic", "bus").
+func NameOrARN(ctx context.Context, pkg, op, what string, u *url.URL) (string, aws.Config, error) {
+	q := u.Query()
+	if err := Check(pkg, op, q); err != nil {
+		return "", aws.Config{}, err
+	}
+	name := strings.Trim(u.Host+u.Path, "/")
+	if u.Opaque != "" {
+		name = u.Opaque
+	}
+	if name == "" || (!strings.HasPrefix(name, "arn:") && strings.Contains(name, "/")) {
+		return "", aws.Config{}, &postroom.Error{Pkg: pkg, Op: op, Kind: postroom.ErrInvalid,
+			Message: fmt.Sprintf("want %[1]s://<%[2]s name> or %[1]s:///<%[2]s ARN>", u.Scheme, what)}
+	}
+	cfg, err := Config(ctx, pkg, op, q, ARNRegion(name))
+	return name, cfg, err
 }
